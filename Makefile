@@ -1,0 +1,91 @@
+# Beacon: `make run` serves the demo on http://127.0.0.1:8000; `make test` runs every check.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DEV_STAMP := $(VENV)/.dev-installed-stamp
+ASSETS := beacon/static/vendor/.assets-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: install install-dev lock assets run worker test lint typecheck security migrations-check pytest bench clean
+
+# requirements.lock pins what Beacon runs on; requirements-dev.lock pins that plus the
+# test and analysis tools. Both are regenerated from pyproject.toml by `make lock`.
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+install-dev: $(DEV_STAMP)
+
+$(DEV_STAMP): $(STAMP) requirements-dev.lock
+	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
+	touch $@
+
+lock:
+	rm -rf var/lock-venv && $(PYTHON) -m venv var/lock-venv
+	var/lock-venv/bin/pip install --quiet --upgrade "pip>=24"
+	var/lock-venv/bin/pip install --quiet -e .
+	var/lock-venv/bin/pip freeze --exclude-editable > requirements.lock
+	var/lock-venv/bin/pip install --quiet -e '.[dev]'
+	var/lock-venv/bin/pip freeze --exclude-editable > requirements-dev.lock
+	rm -rf var/lock-venv
+
+assets: $(ASSETS)
+
+# Front-end libraries come from the npm registry at the versions in package-lock.json
+# and are copied into Beacon's static files; nothing is loaded from a CDN at run time.
+$(ASSETS): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf beacon/static/vendor && mkdir -p beacon/static/vendor/{htmx,leaflet,leaflet.markercluster,leaflet-draw}
+	cp node_modules/htmx.org/dist/htmx.min.js beacon/static/vendor/htmx/
+	cp -r node_modules/leaflet/dist/. beacon/static/vendor/leaflet/
+	cp -r node_modules/leaflet.markercluster/dist/. beacon/static/vendor/leaflet.markercluster/
+	cp -r node_modules/leaflet-draw/dist/. beacon/static/vendor/leaflet-draw/
+	touch $@
+
+run: install assets
+	mkdir -p var
+	$(BIN)/beacon migrate --no-input -v0
+	$(BIN)/beacon demo
+	@echo "Beacon on http://$(HOST):$(PORT)/  (worker running in the background; Ctrl-C stops both)"
+	@$(BIN)/beacon worker --interval 1 & WORKER=$$!; \
+	  trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/beacon runserver --noreload $(HOST):$(PORT)
+
+worker: install
+	$(BIN)/beacon worker
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install-dev
+	BEACON_ENV=test $(BIN)/mypy beacon
+
+# Static security analysis; any high-severity finding fails the build.
+security: install-dev
+	$(BIN)/bandit -q -r beacon -x "*/tests/*,*/migrations/*" -lll
+
+migrations-check: install-dev
+	BEACON_ENV=test $(BIN)/beacon makemigrations --check --dry-run
+
+# pytest's exit code 5 ("no tests collected") is not a failure of the checks.
+pytest: install-dev assets
+	BEACON_ENV=test $(BIN)/pytest $(PYTEST_ARGS); status=$$?; \
+	  if [ $$status -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$status
+
+test: lint typecheck security migrations-check pytest
+
+bench: install-dev
+	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) node_modules beacon/static/vendor var/static
