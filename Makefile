@@ -55,13 +55,16 @@ run: install assets
 	mkdir -p var
 	$(BIN)/beacon migrate --no-input -v0
 	$(BIN)/beacon demo
-	@echo "Beacon on http://$(HOST):$(PORT)/  (worker running in the background; Ctrl-C stops both)"
+	@echo "Beacon on http://$(HOST):$(PORT)/  (worker and alert delivery in the background; Ctrl-C stops all)"
 	@$(BIN)/beacon worker --interval 1 & WORKER=$$!; \
-	  trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/beacon deliver-outbox & OUTBOX=$$!; \
+	  trap 'kill $$WORKER $$OUTBOX 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/beacon runserver --noreload $(HOST):$(PORT)
 
 worker: install
-	$(BIN)/beacon worker
+	$(BIN)/beacon worker & WORKER=$$!; \
+	  trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/beacon deliver-outbox
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -62,11 +62,14 @@ INSTALLED_APPS = [
     "beacon.forums",
     "beacon.surveys",
     "beacon.evaluation",
+    "beacon.insights",
+    "beacon.problems",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "beacon.core.middleware.RequestIdMiddleware",
+    "beacon.core.overload.InflightLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -80,6 +83,12 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+
+# Load shedding (beacon/core/overload.py): requests one process serves at once, 0 for no
+# cap; past it a request waits this long for a slot, then gets 503 with Retry-After.
+BEACON_MAX_INFLIGHT = env_int("BEACON_MAX_INFLIGHT", 0, minimum=0)
+BEACON_INFLIGHT_WAIT_MS = env_int("BEACON_INFLIGHT_WAIT_MS", 50, minimum=0, maximum=10_000)
+BEACON_OVERLOAD_RETRY_AFTER = env_int("BEACON_OVERLOAD_RETRY_AFTER", 2, minimum=1, maximum=3600)
 
 if PRODUCTION:
     # Static files are collected into STATIC_ROOT and served by WhiteNoise in production;
@@ -256,6 +265,29 @@ BEACON_H3_RESOLUTION = 9
 # Typed addresses on the report page are matched by this geocoder: "incidents" matches
 # the community's own incident block addresses (offline), "none" turns typing off.
 BEACON_GEOCODER = env_choice("BEACON_GEOCODER", "incidents", ("incidents", "none"))
+
+# The public address of this site, for links in emails, calendars and feeds.
+BEACON_SITE_URL = env_str("BEACON_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+if not BEACON_SITE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(
+        f"BEACON_SITE_URL={BEACON_SITE_URL!r} must start with http:// or https://."
+    )
+# Mentees' records are deleted this many days after they leave a program.
+BEACON_YOUTH_RETENTION_DAYS = env_int("BEACON_YOUTH_RETENTION_DAYS", 365, minimum=30)
+# Partner agreements get a renewal reminder this many days before they expire.
+BEACON_AGREEMENT_RENEWAL_DAYS = env_int("BEACON_AGREEMENT_RENEWAL_DAYS", 60, minimum=1)
+
+# Alerts: SMS goes to a provider-neutral HTTP endpoint (empty: SMS off); webhooks to
+# private addresses are refused unless allowed (labs and tests).
+BEACON_SMS_URL = env_str("BEACON_SMS_URL", "")
+BEACON_SMS_TOKEN = env_str("BEACON_SMS_TOKEN", "")
+BEACON_WEBHOOK_ALLOW_PRIVATE = env_bool("BEACON_WEBHOOK_ALLOW_PRIVATE", False)
+BEACON_WEBHOOK_TIMEOUT = env_int("BEACON_WEBHOOK_TIMEOUT", 5, minimum=1, maximum=60)
+BEACON_OUTBOX_BATCH = env_int("BEACON_OUTBOX_BATCH", 20, minimum=1, maximum=1000)
+BEACON_OUTBOX_LEASE_SECONDS = env_int("BEACON_OUTBOX_LEASE_SECONDS", 600, minimum=1)
+BEACON_OUTBOX_MAX_ATTEMPTS = env_int("BEACON_OUTBOX_MAX_ATTEMPTS", 8, minimum=1, maximum=50)
+BEACON_OUTBOX_BACKOFF = env_int("BEACON_OUTBOX_BACKOFF", 30, minimum=0)
+BEACON_INCIDENT_ALERT_MAX_AGE_DAYS = env_int("BEACON_INCIDENT_ALERT_MAX_AGE_DAYS", 7, minimum=0)
 
 # Shared state that must hold across web processes (report rate limits): a database
 # table by default, so nothing extra has to run; Redis when BEACON_REDIS_URL is set.

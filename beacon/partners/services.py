@@ -54,7 +54,7 @@ DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
 
 def renewal_days() -> int:
     """How many days before expiry the renewal reminder goes out."""
-    return int(getattr(settings, "BEACON_AGREEMENT_RENEWAL_DAYS", 60))
+    return int(settings.BEACON_AGREEMENT_RENEWAL_DAYS)
 
 
 class PartnerError(ValueError):

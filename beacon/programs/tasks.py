@@ -29,7 +29,7 @@ RESEND_AFTER = timedelta(minutes=2)
 
 def site_url() -> str:
     """The public address of this Beacon, for links in emails."""
-    return str(getattr(settings, "BEACON_SITE_URL", "") or "http://localhost:8000").rstrip("/")
+    return str(settings.BEACON_SITE_URL)
 
 
 def links(registration: Registration) -> dict[str, str]:

@@ -83,7 +83,7 @@ def geocode(community: Community, text: str, limit: int = 5) -> list[Place]:
     """Places in ``community`` matching ``text``, best first (empty when none match)."""
     if not text or len(text.strip()) < MIN_QUERY:
         return []
-    backend = getattr(settings, "BEACON_GEOCODER", "incidents")
+    backend = settings.BEACON_GEOCODER
     if backend == "incidents":
         return _geocode_incidents(community, text, limit)
     return []

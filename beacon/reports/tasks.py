@@ -49,7 +49,7 @@ def notify_reporter(update_id: int) -> bool:
         context = {
             "report": report,
             "update": update,
-            "site": getattr(settings, "BEACON_SITE_URL", ""),
+            "site": settings.BEACON_SITE_URL,
         }
         subject = render_to_string("reports/email/update_subject.txt", context).strip()
         body = render_to_string("reports/email/update_body.txt", context)

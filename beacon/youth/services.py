@@ -44,7 +44,7 @@ FAR_KM = 15.0
 
 def retention_days() -> int:
     """Days after leaving the program before a mentee's records are deleted."""
-    return int(getattr(settings, "BEACON_YOUTH_RETENTION_DAYS", 365))
+    return int(settings.BEACON_YOUTH_RETENTION_DAYS)
 
 
 class YouthError(ValueError):

@@ -47,6 +47,9 @@ def test_production_check_deploy_is_clean() -> None:
         ({"BEACON_LOCKOUT_FAILURES": "five"}, "BEACON_LOCKOUT_FAILURES='five' is not a whole"),
         ({"BEACON_ENV": "staging"}, "BEACON_ENV='staging' must be one of"),
         ({"DATABASE_URL": "nosuchdb://x"}, "DATABASE_URL is not usable"),
+        ({"BEACON_SITE_URL": "beacon.example.org"}, "must start with http:// or https://"),
+        ({"BEACON_YOUTH_RETENTION_DAYS": "7"}, "BEACON_YOUTH_RETENTION_DAYS=7 is below"),
+        ({"BEACON_OUTBOX_BATCH": "0"}, "BEACON_OUTBOX_BATCH=0 is below the minimum 1"),
     ],
 )
 def test_bad_settings_fail_fast_with_a_clear_message(env: dict[str, str], message: str) -> None:
@@ -65,3 +68,32 @@ def test_security_headers_on_pages(client: object) -> None:
     assert response["X-Frame-Options"] == "DENY"
     assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_redis_holds_the_shared_cache_when_configured() -> None:
+    """With BEACON_REDIS_URL, rate-limit state lives in the Redis server, not the database."""
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        pytest.skip("no Redis server on 127.0.0.1:6379")
+    script = (
+        "import django; django.setup();"
+        "from django.core.cache import caches; cache = caches['default'];"
+        "cache.set('beacon-settings-test', 41, 30); cache.incr('beacon-settings-test');"
+        "print(type(cache).__name__, cache.get('beacon-settings-test'))"
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("BEACON_")}
+    clean.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "beacon.settings",
+            "BEACON_REDIS_URL": "redis://127.0.0.1:6379/15",
+            "DATABASE_URL": "sqlite:///:memory:",
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=clean, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["RedisCache", "42"]
