@@ -9,12 +9,15 @@ picture still shows the right way up.
 from __future__ import annotations
 
 import io
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO
 
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 MAX_PHOTOS = 5
 MAX_BYTES = 10 * 1024 * 1024
@@ -25,6 +28,25 @@ FORMATS = {
     "PNG": ("image/png", "png"),
     "WEBP": ("image/webp", "webp"),
 }
+
+
+_strict_lock = threading.Lock()
+
+
+@contextmanager
+def _strict_decoding() -> Iterator[None]:
+    """Refuse truncated images while decoding an upload.
+
+    Pillow's ``ImageFile.LOAD_TRUNCATED_IMAGES`` is process-wide, and WeasyPrint sets
+    it to True when imported (for the PDFs), which would let a cut-off upload through.
+    """
+    with _strict_lock:
+        previous = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            yield
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = previous
 
 
 class PhotoError(ValueError):
@@ -62,7 +84,7 @@ def clean_photo(data: bytes, name: str) -> CleanPhoto:
         _("%(name)s is not a JPEG, PNG or WebP photo that can be read.") % {"name": name}
     )
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _strict_decoding():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as probe:
                 if probe.format not in FORMATS:

@@ -30,7 +30,9 @@ def test_demo_hooks(tmp_path: Path) -> None:
     started = time.monotonic()
     forums_demo.build_demo(community, tmp_path, lambda m: None)
     surveys_demo.build_demo(community, tmp_path, lambda m: None)
-    assert time.monotonic() - started < 10
+    # Their share of the demo's 60 s budget, with room for a busy shared machine
+    # (about 3 s when the machine is idle).
+    assert time.monotonic() - started < 30
 
     # Concerns crossing the threshold are on next week's beat meeting agenda.
     threshold = forums.settings_for(community).support_threshold

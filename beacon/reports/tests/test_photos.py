@@ -3,7 +3,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageFile
 
 from beacon.reports.photos import MAX_BYTES, PhotoError, clean_photo
 from beacon.reports.tests.helpers import GPS_IFD, jpeg_with_gps, png_bytes
@@ -38,10 +38,16 @@ def test_text_renamed_jpg_is_refused() -> None:
         clean_photo(b"this is just text pretending to be a photo\n" * 20, "fake.jpg")
 
 
-def test_truncated_jpeg_is_refused() -> None:
+@pytest.mark.parametrize("lenient_elsewhere", [False, True])
+def test_truncated_jpeg_is_refused(
+    lenient_elsewhere: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another library (WeasyPrint) may have made Pillow accept truncated files globally.
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", lenient_elsewhere)
     data = jpeg_with_gps((400, 300))
     with pytest.raises(PhotoError):
         clean_photo(data[: len(data) // 2], "cut.jpg")
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is lenient_elsewhere
 
 
 def test_other_formats_are_refused() -> None:
