@@ -62,14 +62,11 @@ INSTALLED_APPS = [
     "beacon.forums",
     "beacon.surveys",
     "beacon.evaluation",
-    "beacon.insights",
-    "beacon.problems",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "beacon.core.middleware.RequestIdMiddleware",
-    "beacon.core.overload.InflightLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
