@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from beacon.core.models import Area, Community
 from beacon.forums.models import ActionStatus, ConcernCategory, ConcernStatus, MeetingKind
@@ -112,7 +113,9 @@ class RegistrationForm(forms.Form):
 
 
 class MinutesForm(forms.Form):
-    minutes = forms.CharField(label=_("Minutes"), widget=forms.Textarea(attrs={"rows": 8}))
+    minutes = forms.CharField(
+        label=pgettext_lazy("meeting record", "Minutes"), widget=forms.Textarea(attrs={"rows": 8})
+    )
     decisions = forms.CharField(
         label=_("Decisions"),
         required=False,
