@@ -6,6 +6,7 @@ from beacon.core.api import router as core_router
 from beacon.evaluation.api import router as evaluation_router
 from beacon.forums.api import router as forums_router
 from beacon.incidents.api import router as incidents_router
+from beacon.insights.api import router as insights_router
 from beacon.notify.api import router as notify_router
 from beacon.officers.api import router as officers_router
 from beacon.partners.api import router as partners_router
@@ -33,3 +34,4 @@ api.add_router("/", evaluation_router)
 api.add_router("/", programs_router)
 api.add_router("/", partners_router)
 api.add_router("/", youth_router)
+api.add_router("/", insights_router)

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "beacon.forums",
     "beacon.surveys",
     "beacon.evaluation",
+    "beacon.insights",
 ]
 
 MIDDLEWARE = [
