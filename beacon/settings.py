@@ -297,6 +297,9 @@ CACHES = {
         else {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "beacon_cache",
+            # Django culls a full table in key order, which would drop live rate-limit
+            # counters (and reset everyone's limits) once 300 clients were seen.
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000},
         }
     )
 }

@@ -42,7 +42,7 @@ class FilingTests(BeaconTestCase):
     def test_tip_code_and_passphrase(self) -> None:
         filed = file(self.community)
         report = filed.report
-        assert report.passphrase_hash.startswith("argon2")
+        assert report.passphrase_hash.startswith("argon2$argon2id$v=19$m=8192,t=1,p=1$")
         assert filed.passphrase not in report.passphrase_hash
         assert len(tips.normalise(filed.passphrase)) * math.log2(len(tips.ALPHABET)) >= 70
         assert tips.find_tip(self.community, report.tip_code, filed.passphrase) == report
