@@ -9,8 +9,6 @@ ASSETS := beacon/static/vendor/.assets-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
-# Two test processes: the suite is CPU-bound and CI machines have two cores.
-PYTEST_WORKERS ?= 2
 
 .PHONY: install install-dev lock assets run worker test lint typecheck security migrations-check pytest bench clean
 
@@ -84,7 +82,7 @@ migrations-check: install-dev
 
 # pytest's exit code 5 ("no tests collected") is not a failure of the checks.
 pytest: install-dev assets
-	BEACON_ENV=test $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); status=$$?; \
+	BEACON_ENV=test $(BIN)/pytest $(PYTEST_ARGS); status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$status
 
 test: lint typecheck security migrations-check pytest
