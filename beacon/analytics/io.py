@@ -68,12 +68,23 @@ from beacon.analytics.events import AnalysisInputError, Events
 
 __all__ = [
     "FORMATS",
+    "MISSING_VALUES",
+    "Columns",
     "ReadReport",
+    "clean_cell",
     "detect_format",
     "filter_category",
+    "outside_area_of_use",
+    "parse_chicago_time",
+    "parse_date_flexible",
+    "parse_iso",
+    "parse_month",
+    "parse_vancouver_time",
     "project_lonlat",
     "read_events",
+    "time_parser",
     "to_lonlat",
+    "transformer",
     "utm_crs_for",
 ]
 
@@ -166,7 +177,11 @@ def utm_crs_for(lon: float, lat: float) -> str:
 
 
 @lru_cache(maxsize=32)
-def _transformer(src: str, dst: str) -> Transformer:
+def transformer(src: str, dst: str) -> Transformer:
+    """A cached pyproj transformer from ``src`` to ``dst`` (x = longitude/easting first).
+
+    Call ``.transform(xs, ys)`` with arrays: pyproj converts a whole batch in one call.
+    """
     return Transformer.from_crs(src, dst, always_xy=True)
 
 
@@ -188,10 +203,19 @@ def _check_crs(crs: str) -> str:
     return crs
 
 
-def _outside_area(
+def outside_area_of_use(
     lon: FloatArray, lat: FloatArray, crs: str, margin: float = 0.5
 ) -> npt.NDArray[np.bool_]:
-    """Mask of lon/lat points outside ``crs``'s area of use (with a small margin)."""
+    """Mask of lon/lat points outside ``crs``'s area of use (with a small margin).
+
+    Non-finite points count as outside: that is how pyproj reports coordinates it
+    could not convert, typically x/y given in the wrong CRS.
+
+    Examples
+    --------
+    >>> outside_area_of_use(np.array([-123.1, 10.0]), np.array([49.3, 49.3]), "EPSG:26910")
+    array([False,  True])
+    """
     bounds = _area_of_use(crs)
     bad = ~(np.isfinite(lon) & np.isfinite(lat))
     if bounds is None:
@@ -246,14 +270,14 @@ def project_lonlat(
         crs = utm_crs_for(float(np.median(lon_a)), float(np.median(lat_a)))
     else:
         _check_crs(crs)
-        outside = _outside_area(lon_a, lat_a, crs)
+        outside = outside_area_of_use(lon_a, lat_a, crs)
         if outside.any():
             k = int(np.flatnonzero(outside)[0])
             raise AnalysisInputError(
                 f"point {k} (lon {lon_a[k]:.6f}, lat {lat_a[k]:.6f}) is outside the area "
                 f"of use of {crs}"
             )
-    x, y = _transformer("EPSG:4326", crs).transform(lon_a, lat_a)
+    x, y = transformer("EPSG:4326", crs).transform(lon_a, lat_a)
     return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), crs
 
 
@@ -266,7 +290,7 @@ def to_lonlat(x: npt.ArrayLike, y: npt.ArrayLike, crs: str) -> tuple[FloatArray,
     >>> round(float(lon[0]), 4), round(float(lat[0]), 4)
     (-123.0, 49.0)
     """
-    lon, lat = _transformer(crs, "EPSG:4326").transform(
+    lon, lat = transformer(crs, "EPSG:4326").transform(
         np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     )
     return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
@@ -294,30 +318,38 @@ def _days(value: dt.datetime, tz: dt.tzinfo | None) -> float:
     return (value - _EPOCH_UTC).total_seconds() / 86400.0
 
 
-def _parse_iso(text: str) -> dt.datetime:
+def parse_iso(text: str) -> dt.datetime:
+    """ISO 8601 date or date-time (an offset, when present, is kept); ValueError otherwise."""
     return dt.datetime.fromisoformat(text)
 
 
-def _parse_date_flexible(text: str) -> dt.datetime:
+def parse_date_flexible(text: str) -> dt.datetime:
     """ISO date/datetime, or the US ``M/D/YYYY`` the Near Repeat Calculator writes."""
     if "/" in text:
         return dt.datetime.strptime(text, "%m/%d/%Y")
     return dt.datetime.fromisoformat(text)
 
 
-def _parse_month(text: str) -> dt.datetime:
+def parse_month(text: str) -> dt.datetime:
+    """police.uk's ``YYYY-MM`` (or any ISO date) as the first instant it names.
+
+    >>> parse_month("2022-03")
+    datetime.datetime(2022, 3, 1, 0, 0)
+    """
     if len(text) == 7:  # police.uk "YYYY-MM"
         return dt.datetime.strptime(text, "%Y-%m")
     return dt.datetime.fromisoformat(text)
 
 
-def _time_parser(time_format: str | None) -> Callable[[str], dt.datetime]:
+def time_parser(time_format: str | None) -> Callable[[str], dt.datetime]:
+    """The parser for a ``time_format``: ``iso`` (default), ``date``, ``month`` or a
+    :func:`~datetime.datetime.strptime` pattern. Parsers raise ValueError on bad text."""
     if time_format in (None, "", "iso"):
-        return _parse_iso
+        return parse_iso
     if time_format == "date":
-        return _parse_date_flexible
+        return parse_date_flexible
     if time_format == "month":
-        return _parse_month
+        return parse_month
     fmt = time_format
     return lambda text: dt.datetime.strptime(text, fmt)
 
@@ -417,14 +449,20 @@ def _time(
         ) from None
 
 
-class _Columns:
-    """Header lookup by name, tolerant of case, surrounding spaces and a BOM."""
+class Columns:
+    """Header lookup by name, tolerant of case, surrounding spaces and a BOM.
+
+    >>> c = Columns(["\ufeffID", " Primary Type "])
+    >>> c.find("primary type"), c.find("Case Number", "id"), c.find("Date")
+    (1, 0, None)
+    """
 
     def __init__(self, header: list[str]) -> None:
         self.names = [h.strip().lstrip("\ufeff") for h in header]
         self._index = {name.casefold(): i for i, name in enumerate(self.names)}
 
     def find(self, *candidates: str) -> int | None:
+        """The index of the first candidate name present, or None."""
         for name in candidates:
             i = self._index.get(name.casefold())
             if i is not None:
@@ -432,6 +470,7 @@ class _Columns:
         return None
 
     def need(self, fmt: str, *candidates: str) -> int:
+        """Like :meth:`find`, but a missing column is an :class:`AnalysisInputError`."""
         i = self.find(*candidates)
         if i is None:
             raise AnalysisInputError(
@@ -461,15 +500,19 @@ def _open_rows(path: Path, delimiter: str = ",") -> Generator[tuple[int, list[st
 
 
 # Spellings of "no value" that open-data exports (R, pandas, SQL dumps) write.
-_MISSING = frozenset({"", "na", "n/a", "nan", "null", "none"})
+MISSING_VALUES = frozenset({"", "na", "n/a", "nan", "null", "none"})
 
 
-def _cell(row: list[str], index: int | None) -> str:
-    """The stripped cell, or "" when absent or a conventional missing-value marker."""
+def clean_cell(row: list[str], index: int | None) -> str:
+    """The stripped cell, or "" when absent or a conventional missing-value marker.
+
+    >>> clean_cell([" a ", "NA"], 0), clean_cell([" a ", "NA"], 1), clean_cell(["a"], None)
+    ('a', '', '')
+    """
     if index is None or index >= len(row):
         return ""
     value = row[index].strip()
-    return "" if value.casefold() in _MISSING else value
+    return "" if value.casefold() in MISSING_VALUES else value
 
 
 # --------------------------------------------------------------------------- format readers
@@ -502,13 +545,13 @@ def _read_mapped(rows: Iterable[tuple[int, list[str]]], m: _Mapping, col: _Colle
         if not row or (len(row) == 1 and not row[0].strip()):
             continue  # blank line
         col.rows_read += 1
-        cat = _cell(row, m.category)
+        cat = clean_cell(row, m.category)
         if not col.keep_category(cat):
             continue
         a = b = math.nan
         projected = False
-        xs, ys = _cell(row, m.x), _cell(row, m.y)
-        lons, lats = _cell(row, m.lon), _cell(row, m.lat)
+        xs, ys = clean_cell(row, m.x), clean_cell(row, m.y)
+        lons, lats = clean_cell(row, m.lon), clean_cell(row, m.lat)
         if m.use_xy and xs and ys:
             a, b = _number(xs, line, "x"), _number(ys, line, "y")
             projected = True
@@ -524,18 +567,18 @@ def _read_mapped(rows: Iterable[tuple[int, list[str]]], m: _Mapping, col: _Colle
         else:
             col.skip(SKIP_MISSING_COORDS)
             continue
-        ts = _cell(row, m.time)
+        ts = clean_cell(row, m.time)
         if not ts:
             col.skip(SKIP_MISSING_TIME)
             continue
         t = _time(ts, line, m.time_name, m.parse, m.tz)
-        col.add(line, a, b, projected, t, cat, _cell(row, m.ident))
+        col.add(line, a, b, projected, t, cat, clean_cell(row, m.ident))
 
 
-def _header(rows: Iterator[tuple[int, list[str]]], path: Path) -> _Columns:
+def _header(rows: Iterator[tuple[int, list[str]]], path: Path) -> Columns:
     for _line, row in rows:
         if row and any(c.strip() for c in row):
-            return _Columns(row)
+            return Columns(row)
     raise AnalysisInputError(f"{path} is empty (no header row)")
 
 
@@ -545,7 +588,7 @@ def _read_beacon(path: Path, col: _Collector, crs: str | None, tz: dt.tzinfo | N
     m = _Mapping(
         time=c.need("beacon", "occurred_at"),
         time_name="occurred_at",
-        parse=_parse_iso,
+        parse=parse_iso,
         tz=tz,
         ident=c.find("id"),
         category=c.find("category"),
@@ -573,7 +616,7 @@ def _read_vancouver(path: Path, col: _Collector, tz: dt.tzinfo | None) -> None:
         cat = row[idx["TYPE"]].strip()
         if not col.keep_category(cat):
             continue
-        xs, ys = _cell(row, idx["X"]), _cell(row, idx["Y"])
+        xs, ys = clean_cell(row, idx["X"]), clean_cell(row, idx["Y"])
         if not xs or not ys:
             col.skip(SKIP_MISSING_COORDS)
             continue
@@ -582,10 +625,9 @@ def _read_vancouver(path: Path, col: _Collector, tz: dt.tzinfo | None) -> None:
             col.skip(SKIP_SUPPRESSED)
             continue
         parts = [row[idx[k]].strip() for k in ("YEAR", "MONTH", "DAY")]
-        parts += [_cell(row, hour) or "0", _cell(row, minute) or "0"]
+        parts += [clean_cell(row, hour) or "0", clean_cell(row, minute) or "0"]
         try:
-            year, month, day, hh, mm = (int(float(p)) for p in parts)
-            when = dt.datetime(year, month, day, hh, mm)
+            when = parse_vancouver_time(*parts)
         except ValueError:
             raise AnalysisInputError(
                 f"line {line}: cannot read YEAR/MONTH/DAY/HOUR/MINUTE {'/'.join(parts)!r} "
@@ -595,13 +637,36 @@ def _read_vancouver(path: Path, col: _Collector, tz: dt.tzinfo | None) -> None:
         col.add(line, x, y, True, _days(when, tz), cat, str(line))
 
 
+def parse_vancouver_time(
+    year: str, month: str, day: str, hour: str = "", minute: str = ""
+) -> dt.datetime:
+    """VPD's ``YEAR/MONTH/DAY/HOUR/MINUTE`` cells as a naive wall-clock time.
+
+    Cells may be written as decimals (``2020.0``) or padded; an empty hour or minute is
+    0. Raises ValueError when the parts are not numbers or not a real date and time.
+
+    >>> parse_vancouver_time("2020", "6.0", " 19", "3", "")
+    datetime.datetime(2020, 6, 19, 3, 0)
+    """
+    try:
+        return dt.datetime(
+            int(float(year)),
+            int(float(month)),
+            int(float(day)),
+            int(float(hour or 0)),
+            int(float(minute or 0)),
+        )
+    except OverflowError:  # int(float("inf"))
+        raise ValueError("not a finite number") from None
+
+
 def _read_policeuk(path: Path, col: _Collector, tz: dt.tzinfo | None) -> None:
     rows = _open_rows(path)
     c = _header(rows, path)
     m = _Mapping(
         time=c.need("policeuk", "Month"),
         time_name="Month",
-        parse=_parse_month,
+        parse=parse_month,
         tz=tz,
         ident=c.find("Crime ID"),
         category=c.find("Crime type"),
@@ -611,7 +676,12 @@ def _read_policeuk(path: Path, col: _Collector, tz: dt.tzinfo | None) -> None:
     _read_mapped(rows, m, col)
 
 
-def _parse_chicago(text: str) -> dt.datetime:
+def parse_chicago_time(text: str) -> dt.datetime:
+    """The Chicago data portal's ``MM/DD/YYYY hh:mm:ss AM/PM``; ValueError otherwise.
+
+    >>> parse_chicago_time("04/27/2016 01:44:00 PM")
+    datetime.datetime(2016, 4, 27, 13, 44)
+    """
     return dt.datetime.strptime(text, "%m/%d/%Y %I:%M:%S %p")
 
 
@@ -621,7 +691,7 @@ def _read_chicago(path: Path, col: _Collector, tz: dt.tzinfo | None) -> None:
     m = _Mapping(
         time=c.need("chicago", "Date"),
         time_name="Date",
-        parse=_parse_chicago,
+        parse=parse_chicago_time,
         tz=tz,
         ident=c.find("Case Number", "ID"),
         category=c.find("Primary Type"),
@@ -652,7 +722,7 @@ def _read_nearrepeat(path: Path, col: _Collector, tz: dt.tzinfo | None) -> None:
         if len(row) < 3:
             col.skip(SKIP_SHORT_ROW)
             continue
-        xs, ys, ts = _cell(row, 0), _cell(row, 1), _cell(row, 2)
+        xs, ys, ts = clean_cell(row, 0), clean_cell(row, 1), clean_cell(row, 2)
         if not xs or not ys:
             col.skip(SKIP_MISSING_COORDS)
             continue
@@ -660,7 +730,7 @@ def _read_nearrepeat(path: Path, col: _Collector, tz: dt.tzinfo | None) -> None:
             col.skip(SKIP_MISSING_TIME)
             continue
         x, y = _number(xs, line, "X"), _number(ys, line, "Y")
-        t = _time(ts, line, "date", _parse_date_flexible, tz)
+        t = _time(ts, line, "date", parse_date_flexible, tz)
         col.add(line, x, y, True, t, "", str(line))
 
 
@@ -671,7 +741,7 @@ def _read_crimedata(path: Path, col: _Collector, tz: dt.tzinfo | None) -> None:
     m = _Mapping(
         time=time_idx,
         time_name=c.names[time_idx],
-        parse=_parse_month if c.names[time_idx].casefold() == "month" else _parse_iso,
+        parse=parse_month if c.names[time_idx].casefold() == "month" else parse_iso,
         tz=tz,
         ident=c.find("uid", "incident_no", "id"),
         category=c.find("offense", "offense_type", "category"),
@@ -705,7 +775,7 @@ def _read_generic(
     m = _Mapping(
         time=need("time"),
         time_name=str(options["time"]),
-        parse=_time_parser(options.get("time_format")),
+        parse=time_parser(options.get("time_format")),
         tz=tz,
         ident=need("id") if "id" in options else None,
         category=need("category_column") if "category_column" in options else None,
@@ -870,7 +940,7 @@ def _finish(col: _Collector, fmt: str, crs: str | None) -> tuple[Events, ReadRep
         if crs is not None:
             # Check projected inputs against the declared CRS by going back to lon/lat.
             lon, lat = to_lonlat(a[projected], b[projected], crs)
-            outside = _outside_area(lon, lat, crs)
+            outside = outside_area_of_use(lon, lat, crs)
             if outside.any():
                 k = int(np.flatnonzero(outside)[0])
                 line = int(lines[projected][k])
@@ -885,7 +955,7 @@ def _finish(col: _Collector, fmt: str, crs: str | None) -> tuple[Events, ReadRep
         lon, lat = a[ll], b[ll]
         _check_lonlat(lon, lat, lines=[int(v) for v in lines[ll]])
         if crs is not None:
-            outside = _outside_area(lon, lat, crs)
+            outside = outside_area_of_use(lon, lat, crs)
             if outside.any():
                 k = int(np.flatnonzero(outside)[0])
                 raise AnalysisInputError(

@@ -1,85 +1,64 @@
 """The incident importer: one function the CLI, the upload page, the API and the demo call.
 
-A file is streamed in batches (:mod:`beacon.incidents.formats`); each batch is
-classified, located (H3 cell, neighbourhood, beat), compared with what is stored by
-``(source, external id)`` and written with one ``executemany`` per kind of change, so
-throughput stays close to a raw bulk load and memory stays bounded.
+A file is streamed in batches of columns (:mod:`beacon.incidents.formats`); each batch
+is classified, checked, located (H3 cell, neighbourhood, beat) and hashed a column at a
+time, compared with the source's stored keys and content hashes (loaded once, see
+:class:`~beacon.incidents.bulkwrite.ExistingRows`) and written in bulk
+(:mod:`beacon.incidents.bulkwrite`: ``executemany`` on SQLite, ``COPY`` on PostgreSQL).
+Memory stays bounded by the batch size, whatever the file size.
 
-``on_error="skip"`` commits batch by batch and reports every rejected row;
+``on_error="skip"`` commits every couple of seconds and reports every rejected row;
 ``on_error="abort"`` runs the whole file in one transaction and rolls it back if any
 row is rejected, still reporting all of them. One audit row records each import.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-from collections.abc import Callable
+import gc
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import shapely
+import numpy as np
 from django.db import connection, transaction
 from django.utils import timezone
-from h3.api import basic_int as h3i
-from shapely.geometry.base import BaseGeometry
 
-from beacon.core import geo
 from beacon.core.audit import record_event
-from beacon.core.models import Area, AreaCell, AreaKind, Community
+from beacon.core.models import Community
 from beacon.incidents import taxonomy
+from beacon.incidents.bulkwrite import (
+    INSERT_COLUMNS,
+    ExistingRows,
+    writer_for,
+)
 from beacon.incidents.formats import (
     FORMATS,
-    MAPPED,
     FormatError,
     IncidentReader,
-    RowError,
-    SourceRow,
+    RowBatch,
 )
 from beacon.incidents.models import Incident, IncidentImport
+from beacon.incidents.preparation import SITE_RESOLUTION, Batcher
 
-SITE_RESOLUTION = 10
 MAX_KEPT_REJECTIONS = 1000
 ON_ERROR = ("skip", "abort")
+# Skip mode commits (and reports progress) at least this often; on SQLite a commit
+# also lets other writers in, so it should stay short.
+COMMIT_SECONDS = 2.0
+# ... and writes out buffered rows at least every so many rows, bounding memory.
+CHUNK_ROWS = 100_000
+# The SQLite page cache while importing, in KiB.
+SQLITE_CACHE_KIB = 65_536
 Progress = Callable[[int, int], None]
-# Incident columns the importer writes, in the order _Writer._values builds them.
-INSERT_COLUMNS = [
-    "community_id",
-    "source",
-    "external_id",
-    "status",
-    "created_at",
-    "occurred_from",
-    "occurred_to",
-    "reported_at",
-    "local_month",
-    "local_weekday",
-    "local_hour",
-    "offence",
-    "offence_group",
-    "source_offence",
-    "sensitive",
-    "lat",
-    "lon",
-    "cell",
-    "location_status",
-    "block_address",
-    "neighbourhood_id",
-    "neighbourhood_name",
-    "beat_id",
-    "outcome",
-    "content_hash",
-    "last_import_id",
-    "updated_at",
-]
-_UPDATE_FROM = INSERT_COLUMNS.index("occurred_from")
-_CELL = INSERT_COLUMNS.index("cell")
-_HASH = INSERT_COLUMNS.index("content_hash")
 
 __all__ = [
     "FORMATS",
+    "INSERT_COLUMNS",
     "ON_ERROR",
+    "SITE_RESOLUTION",
     "FormatError",
     "ImportAbortedError",
     "ImportOptions",
@@ -101,7 +80,7 @@ class ImportOptions:
     encoding: str = "utf-8-sig"
     on_error: str = "skip"
     default_offence: str | None = None
-    batch_size: int = 5000
+    batch_size: int = 10_000
 
     def __post_init__(self) -> None:
         if self.on_error not in ON_ERROR:
@@ -111,6 +90,7 @@ class ImportOptions:
         self.source = (self.source or self.fmt)[:40]
 
     def as_dict(self) -> dict[str, Any]:
+        """The options as stored with an import record (and read back by the worker)."""
         return asdict(self)
 
 
@@ -130,11 +110,13 @@ class ImportSummary:
     import_id: int | None = None
 
     def reject(self, line: int, reason: str) -> None:
+        """Count a rejected row and keep its line and reason (the first ones only)."""
         self.rejected += 1
         if len(self.rejections) < MAX_KEPT_REJECTIONS:
             self.rejections.append((line, reason))
 
     def counts(self) -> dict[str, int]:
+        """The counts by name, as stored on the import record and in the audit row."""
         return {
             "rows_read": self.rows_read,
             "imported": self.imported,
@@ -164,243 +146,21 @@ class ImportAbortedError(Exception):
         super().__init__(summary.line())
 
 
-class AreaLocator:
-    """Neighbourhood and beat of points via the areas' H3 covers, held in memory."""
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector during a bulk import.
 
-    def __init__(self, community: Community) -> None:
-        self.cells: dict[str, dict[int, list[tuple[int, bool]]]] = {
-            AreaKind.NEIGHBOURHOOD: {},
-            AreaKind.BEAT: {},
-        }
-        rows = AreaCell.objects.filter(community=community, kind__in=list(self.cells)).values_list(
-            "kind", "cell", "area_id", "interior"
-        )
-        for kind, cell, area_id, interior in rows.order_by("area_id"):
-            self.cells[kind].setdefault(cell, []).append((area_id, interior))
-        self.names = {
-            name.casefold(): pk
-            for pk, name in Area.objects.filter(
-                community=community, kind=AreaKind.NEIGHBOURHOOD
-            ).values_list("pk", "name")
-        }
-        self._shapes: dict[int, BaseGeometry] = {}
-
-    def _shape(self, area_id: int) -> BaseGeometry:
-        shape = self._shapes.get(area_id)
-        if shape is None:
-            geometry = Area.objects.values_list("geometry", flat=True).get(pk=area_id)
-            shape = geo.parse_area_geometry(geometry)
-            shapely.prepare(shape)
-            self._shapes[area_id] = shape
-        return shape
-
-    def locate(self, kind: str, cell9: int, lat: float, lon: float) -> int | None:
-        """The id of the area of ``kind`` holding the point (lowest id on shared edges)."""
-        candidates = self.cells[kind].get(cell9)
-        if not candidates:
-            return None
-        for area_id, interior in candidates:
-            if interior:
-                return area_id
-        for area_id, _interior in candidates:
-            # intersects_xy on a prepared polygon: no Point object, boundary included.
-            if shapely.intersects_xy(self._shape(area_id), lon, lat):
-                return area_id
-        return None
-
-
-def _bounds(community: Community) -> tuple[float, float, float, float] | None:
-    """The community's bounding box with ~1 km to spare, or None without a boundary."""
-    if not community.boundary:
-        return None
-    west, south, east, north = geo.parse_area_geometry(community.boundary).bounds
-    margin = 0.01
-    return west - margin, south - margin, east + margin, north + margin
-
-
-class _Writer:
-    """Turns source rows into incident rows and writes them in bulk."""
-
-    def __init__(
-        self,
-        community: Community,
-        options: ImportOptions,
-        record: IncidentImport,
-        summary: ImportSummary,
-        extra_sensitive: frozenset[str],
-    ) -> None:
-        self.community = community
-        self.community_id = community.pk
-        self.record_id = record.pk
-        self.options = options
-        self.record = record
-        self.summary = summary
-        self.extra_sensitive = extra_sensitive
-        self.locator = AreaLocator(community)
-        self.bounds = _bounds(community)
-        self.vocabulary = options.fmt if options.fmt in taxonomy.VOCABULARIES else "any"
-        self.columns = INSERT_COLUMNS
-        table = Incident._meta.db_table
-        quote = connection.ops.quote_name
-        placeholders = ", ".join(["%s"] * len(INSERT_COLUMNS))
-        # Identifiers come from model metadata, values are parameters.
-        self.insert_sql = (
-            f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in INSERT_COLUMNS)}) "  # noqa: S608
-            f"VALUES ({placeholders})"
-        )
-        # Updates leave the identity, staff-managed fields (status) and created_at alone.
-        assignments = ", ".join(f"{quote(c)} = %s" for c in INSERT_COLUMNS[_UPDATE_FROM:])
-        self.update_sql = f"UPDATE {quote(table)} SET {assignments} WHERE {quote('id')} = %s"  # noqa: S608
-        self.adapt_dt = _datetime_adapter()
-        self.months: dict[tuple[int, int], Any] = {}
-        # Nothing of this source exists yet: every row is new, no look-ups needed.
-        self.fresh = not Incident.objects.filter(
-            community=community, source=options.source
-        ).exists()
-
-    def _values(self, row: SourceRow, now: Any) -> tuple[Any, ...] | str:
-        """The incident's column values (INSERT_COLUMNS order) or why the row is rejected."""
-        try:
-            found = taxonomy.classify(
-                self.vocabulary,
-                row.category,
-                default=self.options.default_offence,
-                extra_sensitive=self.extra_sensitive,
-                domestic=row.domestic,
-            )
-        except taxonomy.UnknownOffenceError as exc:
-            return str(exc)
-        sensitive = found.sensitive or (
-            bool(row.detail) and taxonomy.classify("any", row.detail, default="other").sensitive
-        )
-        lat, lon = row.lat, row.lon
-        cell = nbhd = beat = None
-        cell9 = 0
-        if lat is not None and lon is not None:
-            if self.bounds is not None:
-                west, south, east, north = self.bounds
-                if not (west <= lon <= east and south <= lat <= north):
-                    return (
-                        f"latitude {lat} / longitude {lon} is outside the community "
-                        f"{self.community.slug!r} (wrong file, community or --crs?)"
-                    )
-            cell = h3i.latlng_to_cell(lat, lon, SITE_RESOLUTION)
-            cell9 = h3i.cell_to_parent(cell, geo.H3_RESOLUTION)
-            beat = self.locator.locate(AreaKind.BEAT, cell9, lat, lon)
-        # The source's own neighbourhood name wins when it names one of ours.
-        if row.neighbourhood:
-            nbhd = self.locator.names.get(row.neighbourhood.casefold())
-        if nbhd is None and cell is not None and lat is not None and lon is not None:
-            nbhd = self.locator.locate(AreaKind.NEIGHBOURHOOD, cell9, lat, lon)
-        local = row.local
-        month = self.months.get((local.year, local.month))
-        if month is None:
-            month = self.months[(local.year, local.month)] = connection.ops.adapt_datefield_value(
-                dt.date(local.year, local.month, 1)
-            )
-        known = row.time_known
-        # The raw row plus what Beacon derived from it: a change in either is an update.
-        digest = hashlib.blake2b(
-            row.digest + f"|{found.offence}|{sensitive:d}|{nbhd}|{beat}".encode(),
-            digest_size=16,
-        ).hexdigest()
-        adapt = self.adapt_dt
-        return (
-            self.community_id,
-            self.options.source,
-            row.external_id[:100],
-            "reported",
-            now,
-            # Columns from here on are the ones an update rewrites.
-            adapt(row.occurred_from),
-            adapt(row.occurred_to) if row.occurred_to else None,
-            adapt(row.reported_at) if row.reported_at else None,
-            month,
-            local.weekday() if known else None,
-            local.hour if known else None,
-            found.offence,
-            found.group,
-            row.category[:200],
-            sensitive,
-            lat,
-            lon,
-            cell,
-            MAPPED if cell is not None else row.location,
-            row.block[:200],
-            nbhd,
-            row.neighbourhood[:120],
-            beat,
-            row.outcome[:200],
-            digest,
-            self.record_id,
-            now,
-        )
-
-    def write(self, batch: list[SourceRow | RowError]) -> None:
-        summary = self.summary
-        now = self.adapt_dt(timezone.now())
-        prepared: dict[str, tuple[Any, ...]] = {}
-        for item in batch:
-            summary.rows_read += 1
-            if isinstance(item, RowError):
-                summary.reject(item.line, item.reason)
-                continue
-            values = self._values(item, now)
-            if isinstance(values, str):
-                summary.reject(item.line, values)
-                continue
-            prepared[values[2]] = values
-        if not prepared:
-            return
-        mapped = sum(1 for values in prepared.values() if values[_CELL] is not None)
-        summary.mapped += mapped
-        summary.unmapped += len(prepared) - mapped
-        existing: dict[str, tuple[int, str]] = {}
-        if not self.fresh:
-            existing = {
-                ext: (pk, digest)
-                for pk, ext, digest in Incident.objects.filter(
-                    community=self.community,
-                    source=self.options.source,
-                    external_id__in=list(prepared),
-                )
-                # No ORDER BY: the default ordering would steer the planner to the
-                # date index and a scan of the whole community for every batch.
-                .order_by()
-                .values_list("pk", "external_id", "content_hash")
-            }
-        inserts: list[tuple[Any, ...]] = []
-        updates: list[tuple[Any, ...]] = []
-        for ext, values in prepared.items():
-            known = existing.get(ext)
-            if known is None:
-                inserts.append(values)
-            elif known[1] == values[_HASH]:
-                summary.unchanged += 1
-            else:
-                updates.append((*values[_UPDATE_FROM:], known[0]))
-        with connection.cursor() as cursor:
-            if inserts:
-                cursor.executemany(self.insert_sql, inserts)
-            if updates:
-                cursor.executemany(self.update_sql, updates)
-        summary.imported += len(inserts)
-        summary.updated += len(updates)
-
-
-def _datetime_adapter() -> Callable[[dt.datetime], Any]:
-    """Aware datetimes to what the database driver takes.
-
-    SQLite stores Django datetimes as naive UTC text; going straight there is several
-    times faster than the general adapter, which matters at a million rows.
+    Every batch allocates hundreds of thousands of small objects, each allocation
+    counting towards a collection that then walks the whole process heap; the rows
+    are freed by reference counting anyway, so the pauses only cost time.
     """
-    if connection.vendor != "sqlite":
-        return connection.ops.adapt_datetimefield_value
-
-    def to_text(value: dt.datetime) -> str:
-        return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
-
-    return to_text
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def import_incidents(
@@ -448,32 +208,76 @@ def import_incidents(
     record.started_at = timezone.now()
     record.total_bytes = reader.total_bytes
     record.save(update_fields=["status", "started_at", "total_bytes"])
-    writer = _Writer(community, options, record, summary, policy.sensitive_groups)
+    batcher = Batcher(community, options, record, policy.sensitive_groups)
+    # The keys and content hashes already stored for this source, in one query; a
+    # source imported for the first time needs no look-ups at all.
+    existing: ExistingRows | None = None
+    if Incident.objects.filter(community=community, source=options.source).exists():
+        existing = ExistingRows.load(community.pk, options.source)
+    writer = writer_for(community.pk, options.source)
     if connection.vendor == "sqlite":
-        # A 64 MB page cache for this connection keeps the indexes' B-trees in memory
+        # A bigger page cache for this connection keeps the indexes' B-trees in memory
         # during bulk inserts (SQLite's default is 2 MB).
         with connection.cursor() as cursor:
-            cursor.execute("PRAGMA cache_size = -65536")
+            cursor.execute(f"PRAGMA cache_size = -{int(SQLITE_CACHE_KIB)}")
+    now = timezone.now()
 
-    def note_progress() -> None:
-        if progress is not None:
-            progress(reader.bytes_read, reader.total_bytes)
+    def import_batch(batch: RowBatch) -> int:
+        summary.rows_read += len(batch) + len(batch.errors)
+        rejections = [(error.line, error.reason) for error in batch.errors]
+        prepared = batcher.prepare(batch, rejections, now)
+        for line, reason in sorted(rejections):
+            summary.reject(line, reason)
+        if prepared is None:
+            return 0
+        mapped = int(np.count_nonzero(prepared.columns["cell"] >= 0))
+        summary.mapped += mapped
+        summary.unmapped += len(prepared) - mapped
+        if existing is None:
+            new, changed = np.ones(len(prepared), dtype=bool), np.zeros(len(prepared), dtype=bool)
+        else:
+            new, changed = existing.classify(prepared)
+        writer.write(prepared, new, changed)
+        return len(prepared)
+
+    def import_chunk(batches: Iterator[RowBatch]) -> bool:
+        """Import batches for up to COMMIT_SECONDS (or CHUNK_ROWS); False when done."""
+        started = time.monotonic()
+        rows = 0
+        more = False
+        try:
+            for batch in batches:
+                rows += import_batch(batch)
+                if progress is not None:
+                    progress(reader.bytes_read, reader.total_bytes)
+                if time.monotonic() - started >= COMMIT_SECONDS or rows >= CHUNK_ROWS:
+                    more = True
+                    break
+            writer.flush()
+        except BaseException:
+            writer.close()
+            raise
+        summary.imported = writer.imported
+        summary.updated = writer.updated
+        summary.unchanged = writer.unchanged
+        return more
 
     try:
-        if options.on_error == "abort":
-            with transaction.atomic():
-                for batch in reader.batches(options.batch_size):
-                    writer.write(batch)
-                    note_progress()
-                if summary.rejected:
-                    summary.aborted = True
-                    raise ImportAbortedError(summary)
-        else:
-            for batch in reader.batches(options.batch_size):
+        with _no_cyclic_gc():
+            batches = reader.row_batches(options.batch_size)
+            if options.on_error == "abort":
                 with transaction.atomic():
-                    writer.write(batch)
-                    _save_progress(record, summary, reader.bytes_read)
-                note_progress()
+                    while import_chunk(batches):
+                        pass
+                    if summary.rejected:
+                        summary.aborted = True
+                        raise ImportAbortedError(summary)
+            else:
+                more = True
+                while more:
+                    with transaction.atomic():
+                        more = import_chunk(batches)
+                        _save_progress(record, summary, reader.bytes_read)
     except ImportAbortedError:
         _finish(record, summary, IncidentImport.Status.ABORTED, actor, community, "")
         raise
@@ -486,11 +290,8 @@ def import_incidents(
         # as small and scans it for every later batch look-up (autovacuum is too late).
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(Incident._meta.db_table)}")
-    if summary.imported:
-        # Area alerts for new, recent, non-sensitive incidents (masked locations only).
-        from beacon.notify.incidents import alert_new_incidents
-
-        alert_new_incidents(community, record.pk)
+    # Public alerts follow publication (delay, sensitivity, masking): the publication
+    # below, or the periodic one once the delay has passed, has them sent.
     if publish and (summary.imported or summary.updated):
         publish_community(community)
     return summary

@@ -46,6 +46,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from h3.api import basic_int as h3i
 
+from beacon.core.jobs import enqueue_on_commit
 from beacon.core.models import Community
 from beacon.incidents.models import (
     Incident,
@@ -74,6 +75,9 @@ __all__ = [
     "policy_for",
     "public_cell_for",
     "public_location",
+    "public_since",
+    "publication_due",
+    "publication_filter",
     "publish_community",
     "refresh_site_counts",
 ]
@@ -254,22 +258,77 @@ def publication_cutoff(
     return month, start, latest
 
 
-def publish_community(community: Community, now: dt.datetime | None = None) -> PublicationResult:
-    """Rebuild the community's public tables from its incidents under its policy."""
+def publication_filter(policy: PublicationPolicy, zone: dt.tzinfo, as_of: dt.datetime) -> Q:
+    """Which incidents the public data includes at ``as_of`` (rule 3, and not unfounded).
+
+    The one definition of "public": publication builds the map, statistics and
+    downloads from it, and public incident alerts go out for what it adds.
+    """
+    cutoff_month, cutoff_start, report_cutoff = publication_cutoff(policy, zone, as_of)
+    return (
+        Q(local_month__lt=cutoff_month)
+        & ~Q(status=IncidentStatus.UNFOUNDED)
+        & (Q(occurred_to__isnull=True) | Q(occurred_to__lte=cutoff_start))
+        & (Q(reported_at__isnull=True) | Q(reported_at__lte=report_cutoff))
+    )
+
+
+def public_since(incident: Incident, policy: PublicationPolicy, zone: dt.tzinfo) -> dt.datetime:
+    """When :func:`publication_filter` first includes ``incident`` (its delay has passed).
+
+    The latest of: the end of its month, the month start after the end of its range,
+    and its report, plus the delay.
+    """
+    month = incident.local_month
+    after = dt.datetime(
+        month.year + month.month // 12, month.month % 12 + 1, 1, tzinfo=zone
+    ).astimezone(dt.UTC)
+    if incident.occurred_to is not None:
+        end = incident.occurred_to.astimezone(zone)
+        start = dt.datetime(end.year, end.month, 1, tzinfo=zone)
+        if start < end:  # mid-month: the next month start
+            start = dt.datetime(end.year + end.month // 12, end.month % 12 + 1, 1, tzinfo=zone)
+        after = max(after, start.astimezone(dt.UTC))
+    if incident.reported_at is not None:
+        after = max(after, incident.reported_at)
+    return after + dt.timedelta(days=policy.delay_days)
+
+
+def publication_due(community: Community, now: dt.datetime | None = None) -> bool:
+    """Whether publishing now would include incidents the last publication left out
+    because their delay had not passed (a month ending, late reports coming of age)."""
     now = now or timezone.now()
     policy = policy_for(community)
     zone = zoneinfo.ZoneInfo(community.timezone)
-    cutoff_month, cutoff_start, report_cutoff = publication_cutoff(policy, zone, now)
+    if policy.published_at is None:
+        return Incident.objects.filter(community=community).exists()
+    if publication_cutoff(policy, zone, now)[0] != policy.published_through:
+        return True
+    return (
+        Incident.objects.filter(community=community)
+        .filter(publication_filter(policy, zone, now))
+        .exclude(publication_filter(policy, zone, policy.published_at))
+        .exists()
+    )
+
+
+def publish_community(community: Community, now: dt.datetime | None = None) -> PublicationResult:
+    """Rebuild the community's public tables from its incidents under its policy.
+
+    Once committed, public alerts go out for the incidents this publication made public
+    (:mod:`beacon.notify.incidents`, through the worker).
+    """
+    now = now or timezone.now()
+    policy = policy_for(community)
+    zone = zoneinfo.ZoneInfo(community.timezone)
+    cutoff_month = publication_cutoff(policy, zone, now)[0]
     refresh_site_counts(community, policy.k_sites)
     sensitive_groups = policy.sensitive_groups
     secret = _draw_key()
     cid = community.pk
 
-    eligible = (
-        Incident.objects.filter(community=community, local_month__lt=cutoff_month)
-        .exclude(status=IncidentStatus.UNFOUNDED)
-        .filter(Q(occurred_to__isnull=True) | Q(occurred_to__lte=cutoff_start))
-        .filter(Q(reported_at__isnull=True) | Q(reported_at__lte=report_cutoff))
+    eligible = Incident.objects.filter(community=community).filter(
+        publication_filter(policy, zone, now)
     )
     masked = SiteCellCount.objects.filter(community=community, cell=OuterRef("cell")).values(
         "public"
@@ -378,6 +437,9 @@ def publish_community(community: Community, now: dt.datetime | None = None) -> P
         policy.published_at = now
         policy.version += 1
         policy.save(update_fields=["published_through", "published_at", "version"])
+    from beacon.incidents.tasks import alert_public_incidents
+
+    enqueue_on_commit(alert_public_incidents, community.pk)
     return PublicationResult(
         published_through=cutoff_month,
         incidents=total,

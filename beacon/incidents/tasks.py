@@ -1,4 +1,4 @@
-"""Background work for incidents: uploaded imports and publication."""
+"""Background work for incidents: uploaded imports, publication and public alerts."""
 
 from __future__ import annotations
 
@@ -25,3 +25,17 @@ def publish_incidents(community_id: int) -> int:
     if community is None:
         return 0
     return publish_community(community).units
+
+
+@task()
+def alert_public_incidents(community_id: int) -> int:
+    """Alert subscribers to incidents that have just become public (each at most once).
+
+    Enqueued by every publication; see :mod:`beacon.notify.incidents`.
+    """
+    from beacon.notify.incidents import alert_public_incidents as alert
+
+    community = Community.objects.filter(pk=community_id).first()
+    if community is None:
+        return 0
+    return alert(community)

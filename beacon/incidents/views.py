@@ -7,6 +7,7 @@ Public views read only :mod:`beacon.incidents.public` and :mod:`beacon.incidents
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
 from django.http import (
     Http404,
@@ -99,9 +101,27 @@ def crime_map(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+def _publication_cache_key(
+    community: Community, pub: public.Publication, query: public.PublicQuery, *parts: object
+) -> str:
+    """A cache key for an answer computed from the published tables.
+
+    It names the publication's version, so a new publication (an import, an edit, a
+    policy change) makes every earlier answer unreachable instead of stale.
+    """
+    # Hashed: filters and a bounding box would make keys too long and not key-safe.
+    request_key = repr((query.first, query.last, query.groups, *parts)).encode()
+    digest = hashlib.sha256(request_key).hexdigest()
+    return f"incidents:{community.pk}:{pub.policy.version}:{digest}"
+
+
 @require_GET
-def map_data(request: HttpRequest, slug: str) -> JsonResponse:
-    """GeoJSON for the map at a zoom level: published hexagons or masked points."""
+def map_data(request: HttpRequest, slug: str) -> HttpResponse:
+    """GeoJSON for the map at a zoom level: published hexagons or masked points.
+
+    The answer depends only on the published tables and the validated filters, so it
+    is cached per publication: map reads are the public's most frequent request.
+    """
     community = _community(request, slug)
     pub = public.publication(community)
     try:
@@ -109,22 +129,30 @@ def map_data(request: HttpRequest, slug: str) -> JsonResponse:
         zoom = int(request.GET.get("zoom", "12"))
         bbox = public.parse_bbox(request.GET["bbox"]) if request.GET.get("bbox") else None
         layer, resolution = public.zoom_layer(zoom)
+    except (public.QueryError, ValueError) as exc:
+        return _bad_request(str(exc))
+    key = _publication_cache_key(
+        community, pub, query, "map", layer, resolution, bbox if layer == "points" else ""
+    )
+    body = cache.get(key)
+    if body is None:
         if layer == "hexagons":
             features = public.hexagons(community, resolution, query)
         else:
             features = public.points(community, query, bbox)
-    except (public.QueryError, ValueError) as exc:
-        return _bad_request(str(exc))
-    response = JsonResponse(
-        {
-            "type": "FeatureCollection",
-            "layer": layer,
-            "resolution": resolution,
-            "from": f"{query.first:%Y-%m}",
-            "to": f"{query.last:%Y-%m}",
-            "features": features,
-        }
-    )
+        body = json.dumps(
+            {
+                "type": "FeatureCollection",
+                "layer": layer,
+                "resolution": resolution,
+                "from": f"{query.first:%Y-%m}",
+                "to": f"{query.last:%Y-%m}",
+                "features": features,
+            },
+            cls=DjangoJSONEncoder,
+        )
+        cache.set(key, body, 3600)
+    response = HttpResponse(body, content_type="application/json")
     response["Cache-Control"] = "public, max-age=300"
     return response
 
@@ -177,10 +205,7 @@ def chart(request: HttpRequest, slug: str, name: str) -> HttpResponse:
         query = _query(request, pub, mapped_only=name == "neighbourhoods")
     except public.QueryError as exc:
         return _bad_request(str(exc))
-    key = (
-        f"incidents:chart:{community.pk}:{pub.policy.version}:{name}:"
-        f"{query.first}:{query.last}:{','.join(query.groups)}"
-    )
+    key = _publication_cache_key(community, pub, query, "chart", name)
     svg = cache.get(key)
     if svg is None:
         svg = _render_chart(community, query, name)

@@ -66,5 +66,5 @@ def outbox_backoff_seconds() -> int:
 
 
 def incident_alert_max_age_days() -> int:
-    """Incidents older than this when imported are history, not news: no alert."""
+    """Incidents that became public longer ago than this are history, not news: no alert."""
     return int(_setting("BEACON_INCIDENT_ALERT_MAX_AGE_DAYS"))

@@ -457,6 +457,7 @@ def publish_event(
     occurred_at: datetime | None = None,
     payload: dict[str, Any] | None = None,
     actor: User | None = None,
+    public_since: datetime | None = None,
 ) -> AlertEvent | None:
     """Publish an event at a point (or over an area) to everyone subscribed to it.
 
@@ -464,9 +465,10 @@ def publish_event(
     messages commit or roll back with it. Idempotent by ``key`` (per community): a
     second call with the same key returns the first event and sends nothing more.
 
-    Incidents must pass their *public* (masked) location, never the true one. Sensitive
-    offences and incidents older than ``BEACON_INCIDENT_ALERT_MAX_AGE_DAYS`` publish
-    nothing and return None.
+    Incidents must pass their *public* (masked) location, never the true one, and
+    ``public_since``, when the incident became public (its publication delay passed;
+    default: ``occurred_at``). Sensitive offences and incidents public for longer than
+    ``BEACON_INCIDENT_ALERT_MAX_AGE_DAYS`` publish nothing and return None.
     """
     if topic not in Topic.values:
         raise ValueError(f"unknown topic {topic!r}")
@@ -475,7 +477,7 @@ def publish_event(
         if sensitive or not offence_group or is_sensitive_group(offence_group):
             return None
         max_age = timedelta(days=channels.conf.incident_alert_max_age_days())
-        if occurred_at < timezone.now() - max_age:
+        if (public_since or occurred_at) < timezone.now() - max_age:
             return None
     shape: BaseGeometry | None = None
     if geometry:

@@ -277,3 +277,49 @@ def test_cincinnati_profile_and_generic_mapping_agree():
     np.testing.assert_array_equal(a.x, b.x)
     np.testing.assert_array_equal(a.t, b.t)
     assert a.ids.tolist() == b.ids.tolist()
+
+
+# --- the cell-level helpers the incident importer shares ---------------------------------
+
+
+def test_shared_cell_helpers_read_the_published_formats() -> None:
+    from beacon.analytics.io import (
+        Columns,
+        clean_cell,
+        parse_chicago_time,
+        parse_date_flexible,
+        parse_month,
+        parse_vancouver_time,
+        time_parser,
+    )
+
+    assert parse_vancouver_time("2020", "6.0", " 19", "", "") == dt.datetime(2020, 6, 19)
+    assert parse_vancouver_time("2020", "6", "19", "23", "5") == dt.datetime(2020, 6, 19, 23, 5)
+    for bad in (("2020", "2", "30"), ("2020", "x", "1"), ("inf", "1", "1"), ("nan", "1", "1")):
+        with pytest.raises(ValueError):
+            parse_vancouver_time(*bad)
+    assert parse_chicago_time("12/31/2016 11:59:00 PM") == dt.datetime(2016, 12, 31, 23, 59)
+    assert parse_month("2022-03") == dt.datetime(2022, 3, 1)
+    assert parse_date_flexible("3/7/2016") == parse_date_flexible("2016-03-07")
+    assert time_parser("%d/%m/%Y")("07/03/2016") == dt.datetime(2016, 3, 7)
+    assert time_parser("iso")("2016-03-07T10:00:00+02:00").utcoffset() == dt.timedelta(hours=2)
+    row = [" a ", "N/A", "null", " 5 "]
+    assert [clean_cell(row, i) for i in (0, 1, 2, 3, 4, None)] == ["a", "", "", "5", "", ""]
+    columns = Columns(["\ufeffCase Number", " Date ", "Primary Type"])
+    assert (columns.find("case number"), columns.find("ID", "date")) == (0, 1)
+    with pytest.raises(AnalysisInputError, match="no 'Block' column"):
+        columns.need("chicago", "Block")
+
+
+def test_projection_helpers_flag_points_outside_the_crs() -> None:
+    from beacon.analytics.io import outside_area_of_use, transformer
+
+    lon, lat = transformer("EPSG:26910", "EPSG:4326").transform(
+        np.array([491059.48, 10.0]), np.array([5459122.41, 10.0])
+    )
+    assert lat[0] == pytest.approx(49.2857, abs=1e-3)
+    assert outside_area_of_use(np.asarray(lon), np.asarray(lat), "EPSG:26910").tolist() == [
+        False,
+        True,
+    ]
+    assert transformer("EPSG:26910", "EPSG:4326") is transformer("EPSG:26910", "EPSG:4326")

@@ -205,3 +205,16 @@ def test_beacon_rows_never_raise(tmp_path: Path, lat: float, lon: float, when: s
     if isinstance(item, SourceRow) and item.location == MAPPED:
         assert item.lat is not None and abs(item.lat) <= 90
         assert item.lon is not None and abs(item.lon) <= 180
+
+
+def test_ids_longer_than_the_column_are_rejected_not_cut(tmp_path: Path) -> None:
+    long_id = "x" * 101
+    path = write(
+        tmp_path,
+        "id,occurred_at,category,lat,lon\n"
+        f"{long_id},2024-01-01T10:00,Burglary,49.27,-123.12\n"
+        f"{long_id[:100]},2024-01-01T10:00,Burglary,49.27,-123.12\n",
+    )
+    first, second = read_all(path, "beacon")
+    assert isinstance(first, RowError) and "longer than 100" in first.reason
+    assert isinstance(second, SourceRow) and second.external_id == long_id[:100]

@@ -60,6 +60,28 @@ class PublicPageTests(PublicationCase):
         assert self.client.get(url, {"zoom": "16", "bbox": "nonsense"}).status_code == 400
         assert self.client.get(url, {"from": "2024-13"}).status_code == 400
 
+    def test_map_data_is_cached_per_publication(self) -> None:
+        url = reverse("incidents:map_data", args=["north"])
+
+        def cells() -> dict[str, Any]:
+            features = self.client.get(url, {"zoom": "11"}).json()["features"]
+            return {f["id"]: f["properties"] for f in features}
+
+        before = cells()
+        lat, lon = self.sites[0]
+        for day in range(1, 21):
+            make_incident(
+                self.community, lat=lat, lon=lon, offence="theft_from_vehicle", when=when(2, day)
+            )
+        assert cells() == before  # not yet published: the cached answer still holds
+        publish_community(self.community, now=NOW)
+        after = cells()
+        assert after != before  # a new publication is a new cache key
+        grown = [
+            cell for cell in after if after[cell]["high"] > before.get(cell, {"high": 0})["high"]
+        ]
+        assert grown, "the 20 new incidents show in the republished map"
+
     def test_stats_page_tables_and_charts(self) -> None:
         page = self.client.get(
             reverse("incidents:stats", args=["north"]), {"from": "2024-01", "to": "2024-04"}

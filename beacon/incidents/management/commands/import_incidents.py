@@ -54,7 +54,9 @@ class Command(BaseCommand):
         parser.add_argument("--delimiter", default=",")
         parser.add_argument("--encoding", default="utf-8-sig")
         parser.add_argument("--default-offence", help="Offence code for unknown categories.")
-        parser.add_argument("--batch-size", type=int, default=5000)
+        parser.add_argument(
+            "--batch-size", type=int, default=10_000, help="Rows parsed and written at a time."
+        )
         parser.add_argument(
             "--no-publish", action="store_true", help="Do not rebuild the public data afterwards."
         )
