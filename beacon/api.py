@@ -10,6 +10,7 @@ from beacon.insights.api import router as insights_router
 from beacon.notify.api import router as notify_router
 from beacon.officers.api import router as officers_router
 from beacon.partners.api import router as partners_router
+from beacon.problems.api import router as problems_router
 from beacon.programs.api import router as programs_router
 from beacon.reports.api import router as reports_router
 from beacon.surveys.api import router as surveys_router
@@ -34,4 +35,5 @@ api.add_router("/", evaluation_router)
 api.add_router("/", programs_router)
 api.add_router("/", partners_router)
 api.add_router("/", youth_router)
+api.add_router("/", problems_router)
 api.add_router("/", insights_router)

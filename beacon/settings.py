@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "beacon.surveys",
     "beacon.evaluation",
     "beacon.insights",
+    "beacon.problems",
 ]
 
 MIDDLEWARE = [

@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("beacon.programs.urls")),
     path("", include("beacon.partners.urls")),
     path("", include("beacon.youth.urls")),
+    path("", include("beacon.problems.urls")),
     path("", include("beacon.insights.urls")),
     path("", include("beacon.core.urls")),
 ]

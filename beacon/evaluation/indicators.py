@@ -426,29 +426,20 @@ def problems_indicator(community: Community, period: Period) -> Indicator:
     return Indicator("problems", title, True, figures=figures)
 
 
-def _model(app_label: str, name: str) -> Any:
-    """A model of an app that may not exist at type-checking time."""
-    return apps.get_app_config(app_label).get_model(name)
-
-
 def _problem_figures(community: Community, period: Period) -> list[Figure]:
-    """Opened and closed problems, read from whatever date fields the model has."""
-    model = _model("problems", "Problem")
-    names = {f.name for f in model._meta.get_fields()}
-    opened_field = next((n for n in ("opened_at", "created_at") if n in names), None)
-    closed_field = next((n for n in ("closed_at", "resolved_at") if n in names), None)
+    """Problems opened (``opened_at``) and closed (``closed_at``) in the two periods."""
+    from beacon.problems.models import Problem
+
     figures = []
     for label, name, key in (
-        (_("Problems opened"), opened_field, "problems_opened"),
-        (_("Problems closed"), closed_field, "problems_closed"),
+        (_("Problems opened"), "opened_at", "problems_opened"),
+        (_("Problems closed"), "closed_at", "problems_closed"),
     ):
-        if name is None:
-            continue
         values = []
         for p in (period, period.previous()):
             start, end = p.bounds(community.timezone)
             values.append(
-                model.objects.filter(
+                Problem.objects.filter(
                     community=community, **{f"{name}__gte": start, f"{name}__lt": end}
                 ).count()
             )
@@ -465,16 +456,10 @@ def open_problem_area_ids(community: Community) -> set[int]:
     ).exclude(status__in=[ConcernStatus.RESOLVED, ConcernStatus.CLOSED])
     ids = {a for row in waiting.values_list("neighbourhood_id", "beat_id") for a in row if a}
     if apps.is_installed("beacon.problems"):
-        model = _model("problems", "Problem")
-        names = {f.name for f in model._meta.get_fields()}
-        rows = model.objects.filter(community=community)
-        if "closed_at" in names:
-            rows = rows.filter(closed_at__isnull=True)
-        for name in ("area", "neighbourhood", "beat"):
-            if name in names:
-                ids |= set(
-                    rows.exclude(**{f"{name}__isnull": True}).values_list(f"{name}_id", flat=True)
-                )
+        from beacon.problems.models import Problem, Stage
+
+        rows = Problem.objects.filter(community=community).exclude(stage=Stage.CLOSED)
+        ids |= {a for row in rows.values_list("neighbourhood_id", "beat_id") for a in row if a}
     return ids
 
 

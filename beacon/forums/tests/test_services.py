@@ -131,7 +131,8 @@ class ConcernTests(BeaconTestCase):
         services.answer_concern(concern, self.officer, "We will patrol at 3 pm.")
         assert concern.status == ConcernStatus.ANSWERED
         services.request_problem(concern, self.officer)
-        assert concern.problem_requested_at is not None and concern.problem_id is None
+        # The problems app opens the SARA problem at once and links it.
+        assert concern.problem_requested_at is not None and concern.problem_id is not None
 
 
 class MeetingTests(BeaconTestCase):
