@@ -9,8 +9,9 @@ ASSETS := beacon/static/vendor/.assets-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+FUZZ_EXAMPLES ?= 60
 
-.PHONY: install install-dev lock assets run worker test lint typecheck security migrations-check pytest bench clean
+.PHONY: install install-dev lock assets run worker test lint typecheck security migrations-check pytest bench fuzz audit-deps clean
 
 # requirements.lock pins what Beacon runs on; requirements-dev.lock pins that plus the
 # test and analysis tools. Both are regenerated from pyproject.toml by `make lock`.
@@ -77,6 +78,12 @@ typecheck: install-dev
 security: install-dev
 	$(BIN)/bandit -q -r beacon -x "*/tests/*,*/migrations/*" -lll
 
+# Known vulnerabilities in every pinned package, from PyPI's advisory data
+# (https://pypi.org/pypi/NAME/VERSION/json); --strict fails if any package could not be
+# checked, so an unreachable advisory service is a failure, never a silent pass.
+audit-deps: install-dev
+	$(BIN)/pip-audit --strict --no-deps --disable-pip --progress-spinner off -r requirements-dev.lock
+
 migrations-check: install-dev
 	BEACON_ENV=test $(BIN)/beacon makemigrations --check --dry-run
 
@@ -86,6 +93,12 @@ pytest: install-dev assets
 	  if [ $$status -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$status
 
 test: lint typecheck security migrations-check pytest
+
+# The API fuzzing of `make test` (a few examples per operation) with many more examples
+# per operation, sent as every role: FUZZ_EXAMPLES=200 make fuzz for a longer run.
+fuzz: install-dev
+	BEACON_ENV=test BEACON_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest \
+	  beacon/security/tests/test_api_fuzz.py $(PYTEST_ARGS)
 
 bench: install-dev
 	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done

@@ -1,8 +1,7 @@
 """The JSON API under /api/v1/; each app adds its router here."""
 
-from ninja import NinjaAPI
-
 from beacon.core.api import router as core_router
+from beacon.core.openapi import BeaconAPI
 from beacon.evaluation.api import router as evaluation_router
 from beacon.forums.api import router as forums_router
 from beacon.incidents.api import router as incidents_router
@@ -17,7 +16,7 @@ from beacon.surveys.api import router as surveys_router
 from beacon.watch.api import router as watch_router
 from beacon.youth.api import router as youth_router
 
-api = NinjaAPI(
+api = BeaconAPI(
     title="Beacon API",
     version="1",
     description="Community policing: communities, areas, reports, incidents and more.",

@@ -325,6 +325,9 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
     },
 }
+# Error reports (mailed to ADMINS, shown under DEBUG) keep no header, cookie or form
+# value: a tipster's address, user agent or passphrase must never land in an inbox.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "beacon.core.reporting.PrivateExceptionReporterFilter"
 BEACON_TWO_FACTOR_URL = "/accounts/two-factor/"
 
 if BEACON_ENV == "test" and "BEACON_TASK_BACKEND" not in __import__("os").environ:

@@ -13,7 +13,7 @@ an object exists; members without the right get 403.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
@@ -197,6 +197,19 @@ def is_member_for(user: Any, obj: CommunityScoped) -> bool:
     manager: Any = type(obj).objects
     path = type(obj).community_path
     return bool(manager.filter(pk=obj.pk, **{f"{path}__in": member_community_ids(user)}).exists())
+
+
+def deny(user: Any, action: str, obj: CommunityScoped) -> NoReturn:
+    """Refuse ``action`` on ``obj``: audit the refusal, then 403 for members of its
+    community and 404 for everyone else (as :func:`get_object_or_deny` does).
+    """
+    from beacon.core.audit import record_event
+
+    actor = user if getattr(user, "is_authenticated", False) else None
+    record_event(actor=actor, action=action, obj=obj, outcome="denied")
+    if is_member_for(user, obj):
+        raise PermissionDenied
+    raise Http404
 
 
 def require_role(user: User | AnonymousUser, community: Any, roles: frozenset[str]) -> None:

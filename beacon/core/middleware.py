@@ -32,13 +32,20 @@ class RequestIdLogFilter(logging.Filter):
 
 
 class RequestIdMiddleware:
-    """Gives each request an id (a proxy's ``X-Request-ID`` if well formed)."""
+    """Gives each request an id: random, or the trusted proxy's ``X-Request-ID``.
+
+    The id goes into every log line and audit row of the request. A value the client
+    chose would be a tag it (or anything on its network) could later match to a tip, so
+    an incoming ``X-Request-ID`` is used only behind the trusted proxy
+    (``BEACON_BEHIND_PROXY``), which sets its own.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        incoming = request.headers.get("X-Request-ID", "")
+        trusted = bool(getattr(settings, "SECURE_PROXY_SSL_HEADER", None))
+        incoming = request.headers.get("X-Request-ID", "") if trusted else ""
         request_id = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
         token = _request_id.set(request_id)
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -67,6 +67,13 @@ class SignInRequired(PermissionDenied):
     """Anonymous visitors must sign in first."""
 
 
+def refuse(actor: Any, action: str, obj: Any, message: str = "") -> NoReturn:
+    """Audit a refused action, then raise ``PermissionDenied`` with ``message``."""
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    record_event(actor=user, action=action, obj=obj, outcome="denied")
+    raise PermissionDenied(message)
+
+
 def _errors() -> dict[str, list[str]]:
     return {}
 
@@ -83,7 +90,7 @@ def update_settings(
     """Change the support threshold and agenda size (managers); audited."""
     row = settings_for(community)
     if not can(actor, "change", row):
-        raise PermissionDenied
+        refuse(actor, "change", row)
     errors = _errors()
     if not 1 <= support_threshold <= 100_000:
         errors["support_threshold"] = [_("The threshold must be between 1 and 100000.")]
@@ -154,7 +161,7 @@ def raise_concern(community: Community, author: Any, data: ConcernInput) -> Conc
     if not getattr(author, "is_authenticated", False):
         raise SignInRequired(_("Sign in to raise a concern."))
     if not (is_member(author, community.pk) or author.is_superuser):
-        raise PermissionDenied(_("Only members of this community can raise concerns."))
+        refuse(author, "create", community, _("Only members of this community can raise concerns."))
     lat, lon = validate_concern(community, data)
     with transaction.atomic():
         concern = Concern.objects.create(
@@ -191,7 +198,9 @@ def support_concern(concern: Concern, user: Any) -> Concern:
     if not getattr(user, "is_authenticated", False):
         raise SignInRequired(_("Sign in to support a concern."))
     if not can(user, "support", concern):
-        raise PermissionDenied(_("Only members of this community can support its concerns."))
+        refuse(
+            user, "support", concern, _("Only members of this community can support its concerns.")
+        )
     if not concern.supportable:
         raise ForumError(
             _("This concern is %(status)s and takes no more supports.")
@@ -316,7 +325,7 @@ def build_agenda(meeting: Meeting) -> list[AgendaItem]:
 def answer_concern(concern: Concern, actor: User, response: str) -> Concern:
     """Staff answer a concern in public; audited."""
     if not can(actor, "answer", concern):
-        raise PermissionDenied
+        refuse(actor, "answer", concern)
     text = (response or "").strip()
     if not text:
         raise ForumError({"response": [_("Write the answer residents will read.")]})
@@ -333,7 +342,7 @@ def answer_concern(concern: Concern, actor: User, response: str) -> Concern:
 def set_concern_status(concern: Concern, actor: User, status: str, *, result: str = "") -> Concern:
     """Move a concern to another status (resolve, close, hide, reopen); audited."""
     if not can(actor, "change", concern):
-        raise PermissionDenied
+        refuse(actor, "change", concern)
     if status not in ConcernStatus.values:
         raise ForumError({"status": [_("Unknown status.")]})
     previous = concern.status
@@ -357,7 +366,7 @@ def request_problem(concern: Concern, actor: User) -> Concern:
     from django.apps import apps
 
     if not can(actor, "change", concern):
-        raise PermissionDenied
+        refuse(actor, "change", concern)
     if concern.problem_requested_at is None:
         concern.problem_requested_at = timezone.now()
         concern.problem_requested_by = actor
@@ -458,7 +467,7 @@ def validate_meeting(community: Community, data: MeetingInput) -> Area | None:
 def schedule_meeting(community: Community, actor: User, data: MeetingInput) -> Meeting:
     """Schedule a meeting and build its agenda from the top concerns; audited."""
     if not can(actor, "view", community) or not _is_staff(actor, community):
-        raise PermissionDenied
+        refuse(actor, "create", community)
     area = validate_meeting(community, data)
     assert data.starts_at is not None  # validate_meeting refuses a meeting without one
     with transaction.atomic():
@@ -483,7 +492,7 @@ def schedule_meeting(community: Community, actor: User, data: MeetingInput) -> M
 def update_meeting(meeting: Meeting, actor: User, data: MeetingInput) -> Meeting:
     """Change a meeting's details; audited."""
     if not can(actor, "change", meeting):
-        raise PermissionDenied
+        refuse(actor, "change", meeting)
     area = validate_meeting(meeting.community, data)
     for name in ("kind", "starts_at", "ends_at", "capacity"):
         setattr(meeting, name, getattr(data, name))
@@ -501,7 +510,7 @@ def update_meeting(meeting: Meeting, actor: User, data: MeetingInput) -> Meeting
 def cancel_meeting(meeting: Meeting, actor: User) -> Meeting:
     """Cancel a meeting; its concerns go back to wait for the next one."""
     if not can(actor, "change", meeting):
-        raise PermissionDenied
+        refuse(actor, "change", meeting)
     with transaction.atomic():
         meeting.status = MeetingStatus.CANCELLED
         meeting.save(update_fields=["status"])
@@ -524,7 +533,7 @@ def _is_staff(user: Any, community: Community) -> bool:
 def add_agenda_item(meeting: Meeting, actor: User, title: str, notes: str = "") -> AgendaItem:
     """Add a manual item to the agenda."""
     if not can(actor, "change", meeting):
-        raise PermissionDenied
+        refuse(actor, "change", meeting)
     if not (title or "").strip():
         raise ForumError({"title": [_("Give the agenda item a title.")]})
     last = meeting.agenda.order_by("-order").values_list("order", flat=True).first() or 0
@@ -585,7 +594,7 @@ def record_attendance(
 ) -> Meeting:
     """Mark who came (registration ids) and how many came without registering."""
     if not can(actor, "change", meeting):
-        raise PermissionDenied
+        refuse(actor, "change", meeting)
     if walk_ins < 0:
         raise ForumError({"walk_ins": [_("Walk-ins cannot be negative.")]})
     with transaction.atomic():
@@ -634,7 +643,7 @@ def create_action_item(
 ) -> ActionItem:
     """Create one action item (staff); it shows on the public tracker at once."""
     if not _is_staff(actor, community):
-        raise PermissionDenied
+        refuse(actor, "create", community)
     problems = _validate_action(community, data)
     if problems:
         raise ForumError({"action": problems})
@@ -679,7 +688,7 @@ def record_minutes(
     the meeting as it was. The meeting is marked as held.
     """
     if not can(actor, "change", meeting):
-        raise PermissionDenied
+        refuse(actor, "change", meeting)
     errors = _errors()
     if not (minutes or "").strip():
         errors["minutes"] = [_("Write the minutes.")]
@@ -728,7 +737,7 @@ def update_action(
     closes, the concern is marked resolved.
     """
     if not can(actor, "change", item):
-        raise PermissionDenied
+        refuse(actor, "change", item)
     errors = _errors()
     if not isinstance(progress, int) or not 0 <= progress <= 100:
         errors["progress"] = [_("Progress is a percentage from 0 to 100.")]

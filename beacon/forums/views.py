@@ -212,6 +212,8 @@ def support(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             return redirect_to_login(concern_url(slug, pk))
         error = _("Sign in to support concerns.")
     except PermissionDenied as exc:
+        if not htmx:
+            raise
         error = str(exc) or _("You cannot support this concern.")
     except services.ForumError as exc:
         error = exc.message

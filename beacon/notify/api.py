@@ -10,16 +10,17 @@ from ninja.errors import HttpError
 from ninja.security import django_auth
 
 from beacon.core.access import MEMBERS, get_object_or_deny, require_role
+from beacon.core.audit import record_event
 from beacon.core.idempotency import IdempotencyError, run_once
 from beacon.core.models import Community, User
 from beacon.notify import broadcasts, feeds, services
 from beacon.notify.messages import event_data
 from beacon.notify.models import Subscription
 from beacon.notify.schemas import (
+    AlertOut,
     BroadcastIn,
     BroadcastOut,
     ErrorsOut,
-    EventOut,
     PreviewOut,
     SubscriptionIn,
     SubscriptionOut,
@@ -122,7 +123,7 @@ def delete_subscription(request: HttpRequest, slug: str, subscription_id: int) -
     return Status(204, None)
 
 
-@router.get("/communities/{slug}/alerts", response={200: list[EventOut], **ERRORS})
+@router.get("/communities/{slug}/alerts", response={200: list[AlertOut], **ERRORS})
 def list_alerts(request: HttpRequest, slug: str) -> Any:
     """The latest public alerts of the community (masked locations only)."""
     community = _community(request, slug)
@@ -138,6 +139,7 @@ def preview(request: HttpRequest, slug: str, payload: BroadcastIn) -> Any:
     """How many distinct people a broadcast to the area would reach."""
     community, user = _member(request, slug)
     if broadcasts.broadcast_area(user, community) is None:
+        record_event(actor=user, action="broadcast", obj=community, outcome="denied")
         raise HttpError(403, "Only officers and watch coordinators can broadcast.")
     try:
         return {"recipients": broadcasts.preview_broadcast(community, user, payload.geometry)}
@@ -154,6 +156,7 @@ def broadcast(request: HttpRequest, slug: str, payload: BroadcastIn) -> Any:
     """Send a broadcast to everyone following broadcasts in the drawn area."""
     community, user = _member(request, slug)
     if broadcasts.broadcast_area(user, community) is None:
+        record_event(actor=user, action="broadcast", obj=community, outcome="denied")
         raise HttpError(403, "Only officers and watch coordinators can broadcast.")
     try:
         event = broadcasts.send_broadcast(

@@ -51,7 +51,7 @@ class SubscriptionOut(Schema):
     )
 
 
-class EventOut(Schema):
+class AlertOut(Schema):
     key: str
     topic: str
     title: str

@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from beacon.core.access import MEMBERS, get_object_or_deny, require_role
+from beacon.core.access import MEMBERS, deny, get_object_or_deny, require_role
 from beacon.core.decorators import signed_in
 from beacon.core.models import Area, Community
 from beacon.notify import broadcasts, feeds, services
@@ -164,9 +164,7 @@ def _broadcaster(request: HttpRequest, community: Community) -> Any:
     user: Any = request.user
     allowed = broadcasts.broadcast_area(user, community)
     if allowed is None:
-        from django.core.exceptions import PermissionDenied
-
-        raise PermissionDenied
+        deny(user, "broadcast", community)
     return user, allowed
 
 

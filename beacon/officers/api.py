@@ -100,7 +100,7 @@ def _officer_out(profile: OfficerProfile | None, name: str, beats: list[str]) ->
     }
 
 
-@router.get("/communities/{slug}/officers", response=list[OfficerOut])
+@router.get("/communities/{slug}/officers", response={200: list[OfficerOut], 404: ErrorsOut})
 def list_officers(request: HttpRequest, slug: str) -> Any:
     """Published officer profiles with the beats they work today."""
     community = _community(request, slug)

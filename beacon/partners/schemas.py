@@ -24,7 +24,7 @@ class PartnerOut(Schema):
     agreements: list[AgreementOut]
 
 
-class TaskOut(Schema):
+class InitiativeTaskOut(Schema):
     id: int
     title: str
     partner: str | None
@@ -39,7 +39,7 @@ class InitiativeOut(Schema):
     partners: list[str]
     programs: list[str]
     event_ids: list[int]
-    tasks: list[TaskOut]
+    tasks: list[InitiativeTaskOut]
 
 
 class ErrorOut(Schema):

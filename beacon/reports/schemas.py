@@ -13,12 +13,12 @@ from ninja import Schema
 from pydantic import Field
 
 
-class ChoiceOut(Schema):
+class CategoryChoiceOut(Schema):
     key: str
     name: str
 
 
-class QuestionOut(Schema):
+class CategoryQuestionOut(Schema):
     code: str
     prompt: str
     help_text: str
@@ -27,7 +27,7 @@ class QuestionOut(Schema):
     )
     required: bool
     order: int
-    choices: list[ChoiceOut]
+    choices: list[CategoryChoiceOut]
 
 
 class CategoryOut(Schema):
@@ -37,7 +37,7 @@ class CategoryOut(Schema):
     group: str
     privacy: str = Field(description="public: shown masked on the public map; staff: never public")
     response_hours: int
-    questions: list[QuestionOut]
+    questions: list[CategoryQuestionOut]
 
 
 class ReportIn(Schema):

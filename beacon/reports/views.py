@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from beacon.core.access import get_object_or_deny, require_role
+from beacon.core.access import deny, get_object_or_deny, require_role
 from beacon.core.decorators import signed_in
 from beacon.core.models import Area, AreaKind, Community, User
 from beacon.core.roles import STAFF_ROLES
@@ -304,7 +304,7 @@ def my_reply(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         Report.objects.filter(community=community), request.user, "view", pk=pk
     )
     if report.reporter_id != request.user.pk:
-        return HttpResponseBadRequest(_("Only the reporter can reply here."))
+        deny(request.user, "reply", report)  # only the reporter replies here
     user: User = request.user  # type: ignore[assignment]
     try:
         _reporter_action(request, report, user)

@@ -13,17 +13,17 @@ class ErrorsOut(Schema):
     errors: dict[str, list[str]] = Field(default_factory=dict)
 
 
-class ChoiceOut(Schema):
+class SurveyChoiceOut(Schema):
     key: str
     label: str
 
 
-class QuestionOut(Schema):
+class SurveyQuestionOut(Schema):
     code: str
     prompt: str
     kind: str
     required: bool
-    choices: list[ChoiceOut]
+    choices: list[SurveyChoiceOut]
     scale_min: int | None
     scale_max: int | None
     low_label: str
@@ -44,7 +44,7 @@ class SurveyOut(Schema):
     open: bool
     asks_demographics: bool
     areas: list[AreaChoiceOut]
-    questions: list[QuestionOut]
+    questions: list[SurveyQuestionOut]
 
 
 class ResponseIn(Schema):

@@ -67,7 +67,7 @@ def _membership_out(row: WatchMembership) -> dict[str, Any]:
     }
 
 
-@router.get("/communities/{slug}/watch-groups", response=list[GroupOut])
+@router.get("/communities/{slug}/watch-groups", response={200: list[GroupOut], 404: ErrorsOut})
 def list_groups(request: HttpRequest, slug: str) -> Any:
     """Watch groups the caller may see, with their areas."""
     community = _community(request, slug)

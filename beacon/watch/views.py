@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from beacon.core.access import MEMBERS, get_object_or_deny, require_role
+from beacon.core.access import MEMBERS, deny, get_object_or_deny, require_role
 from beacon.core.models import Community
 from beacon.core.roles import STAFF_ROLES
 from beacon.watch import services
@@ -283,9 +283,7 @@ def group_form(request: HttpRequest, slug: str, group: str | None = None) -> Htt
     initial: dict[str, Any] = {}
     if found is not None:
         if not services.is_coordinator(found, user):
-            from django.core.exceptions import PermissionDenied
-
-            raise PermissionDenied
+            deny(user, "change", found)
         initial = {
             "name": found.name,
             "description": found.description,

@@ -7,13 +7,13 @@ who is not on the program's staff (or a community administrator, for oversight) 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
-from beacon.core.access import get_object_or_deny, member_community_ids
+from beacon.core.access import deny, get_object_or_deny, member_community_ids
 from beacon.youth import services
 from beacon.youth.models import ADMINS, YouthProgram
 
@@ -44,3 +44,11 @@ def may_open(user: Any, program: YouthProgram) -> bool:
     return bool(
         member_community_ids(user, ADMINS).filter(community_id=program.community_id).exists()
     )
+
+
+def refuse_program(user: Any, program: YouthProgram) -> NoReturn:
+    """Refuse a program's page with 404, as for its records, and audit the refusal."""
+    try:
+        deny(user, "view", program)
+    except PermissionDenied:
+        raise Http404 from None

@@ -17,7 +17,7 @@ from beacon.core.access import get_object_or_deny
 from beacon.core.decorators import second_factor_satisfied
 from beacon.core.models import Community
 from beacon.youth import services
-from beacon.youth.access import get_safeguarded_or_404, may_open
+from beacon.youth.access import get_safeguarded_or_404, may_open, refuse_program
 from beacon.youth.models import Mentee, YouthProgram
 from beacon.youth.schemas import ErrorOut, MenteeOut, MenteeSummaryOut
 
@@ -41,8 +41,10 @@ def list_mentees(request: HttpRequest, slug: str, program_id: int) -> Any:
     """The program's mentees (program staff and community administrators)."""
     community = _community(request, slug)
     program = YouthProgram.objects.filter(community=community, pk=program_id).first()
-    if program is None or not may_open(request.user, program):
+    if program is None:
         raise Http404
+    if not may_open(request.user, program):
+        refuse_program(request.user, program)
     mentees = list(Mentee.objects.visible_to(request.user).filter(program=program))
     services.audit_list(request.user, program, [m.pk for m in mentees], "mentee")
     return [

@@ -23,7 +23,7 @@ from beacon.core.decorators import signed_in
 from beacon.core.models import Community, User
 from beacon.core.roles import STAFF_ROLES
 from beacon.youth import services
-from beacon.youth.access import get_safeguarded_or_404, may_open
+from beacon.youth.access import get_safeguarded_or_404, may_open, refuse_program
 from beacon.youth.models import Match, Measure, Mentee, Mentor, YouthProgram
 
 
@@ -117,8 +117,10 @@ def program_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """A program's mentees and mentors, and the application form."""
     community = _community(request, slug)
     program = YouthProgram.objects.filter(community=community, pk=pk).first()
-    if program is None or not may_open(request.user, program):
+    if program is None:
         raise Http404
+    if not may_open(request.user, program):
+        refuse_program(request.user, program)
     form = ApplicationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
