@@ -11,7 +11,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 FUZZ_EXAMPLES ?= 60
 
-.PHONY: install install-dev lock assets run worker test lint typecheck security migrations-check pytest bench fuzz audit-deps clean
+.PHONY: install install-dev lock assets run worker test lint typecheck security migrations-check pytest bench load crash fuzz audit-deps clean
 
 # requirements.lock pins what Beacon runs on; requirements-dev.lock pins that plus the
 # test and analysis tools. Both are regenerated from pyproject.toml by `make lock`.
@@ -102,6 +102,17 @@ fuzz: install-dev
 
 bench: install-dev
 	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
+# Long-running, so not part of `make test`. Both start a private PostgreSQL cluster under
+# var/ (never the shared server) and send traffic to 127.0.0.1 only; see bench/load.py and
+# bench/crash.py. LOAD_ARGS / CRASH_ARGS pass options, e.g. LOAD_ARGS="--duration 120".
+LOAD_ARGS ?=
+CRASH_ARGS ?=
+load: install-dev
+	$(BIN)/python bench/load.py $(LOAD_ARGS)
+
+crash: install-dev
+	$(BIN)/python bench/crash.py $(CRASH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules beacon/static/vendor var/static

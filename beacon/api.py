@@ -1,5 +1,7 @@
 """The JSON API under /api/v1/; each app adds its router here."""
 
+from django.http import HttpRequest, HttpResponse
+
 from beacon.core.api import router as core_router
 from beacon.core.openapi import BeaconAPI
 from beacon.evaluation.api import router as evaluation_router
@@ -12,6 +14,7 @@ from beacon.partners.api import router as partners_router
 from beacon.problems.api import router as problems_router
 from beacon.programs.api import router as programs_router
 from beacon.reports.api import router as reports_router
+from beacon.reports.ratelimit import RateLimited
 from beacon.surveys.api import router as surveys_router
 from beacon.watch.api import router as watch_router
 from beacon.youth.api import router as youth_router
@@ -36,3 +39,11 @@ api.add_router("/", partners_router)
 api.add_router("/", youth_router)
 api.add_router("/", problems_router)
 api.add_router("/", insights_router)
+
+
+@api.exception_handler(RateLimited)
+def rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+    """A throttled caller is told when to come back: 429 with ``Retry-After``."""
+    response = api.create_response(request, {"detail": str(exc), "errors": {}}, status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response

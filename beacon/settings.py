@@ -69,6 +69,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "beacon.core.middleware.RequestIdMiddleware",
+    "beacon.core.overload.InflightLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -86,7 +87,7 @@ MIDDLEWARE = [
 # Load shedding (beacon/core/overload.py): requests one process serves at once, 0 for no
 # cap; past it a request waits this long for a slot, then gets 503 with Retry-After.
 BEACON_MAX_INFLIGHT = env_int("BEACON_MAX_INFLIGHT", 0, minimum=0)
-BEACON_INFLIGHT_WAIT_MS = env_int("BEACON_INFLIGHT_WAIT_MS", 50, minimum=0, maximum=10_000)
+BEACON_INFLIGHT_WAIT_MS = env_int("BEACON_INFLIGHT_WAIT_MS", 0, minimum=0, maximum=10_000)
 BEACON_OVERLOAD_RETRY_AFTER = env_int("BEACON_OVERLOAD_RETRY_AFTER", 2, minimum=1, maximum=3600)
 
 if PRODUCTION:

@@ -53,10 +53,8 @@ def _error(exc: services.ReportError) -> tuple[int, dict[str, Any]]:
 
 
 def _throttle(request: HttpRequest, limits: Any, key: str | None = None) -> None:
-    try:
-        ratelimit.hit(limits, key or ratelimit.source_key(request))
-    except ratelimit.RateLimited as exc:
-        raise HttpError(429, str(exc)) from None
+    # RateLimited becomes 429 with Retry-After in the API's handler (beacon/api.py).
+    ratelimit.hit(limits, key or ratelimit.source_key(request))
 
 
 def _category_out(category: Category) -> dict[str, Any]:

@@ -153,7 +153,9 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     try:
         ratelimit.hit(ratelimit.SUBMIT_LIMITS, ratelimit.source_key(request))
     except ratelimit.RateLimited as exc:
-        return render_error(fmt, Open311Error(429, str(exc)))
+        throttled = render_error(fmt, Open311Error(429, str(exc)))
+        throttled["Retry-After"] = str(exc.retry_after)
+        return throttled
     name = " ".join(p for p in (post.get("first_name", ""), post.get("last_name", "")) if p)
     submission = services.Submission(
         category=code,
