@@ -176,18 +176,12 @@ def get_object_or_deny(
 
     Every refusal is written to the audit log.
     """
-    from beacon.core.audit import record_event
-
     obj = queryset.filter(**lookup).first()
     if obj is None:
         raise Http404
     if can(user, action, obj):
         return obj
-    actor = None if isinstance(user, AnonymousUser) or not user.is_authenticated else user
-    record_event(actor=actor, action=action, obj=obj, outcome="denied")
-    if is_member_for(user, obj):
-        raise PermissionDenied
-    raise Http404
+    deny(user, action, obj)
 
 
 def is_member_for(user: Any, obj: CommunityScoped) -> bool:
@@ -199,16 +193,30 @@ def is_member_for(user: Any, obj: CommunityScoped) -> bool:
     return bool(manager.filter(pk=obj.pk, **{f"{path}__in": member_community_ids(user)}).exists())
 
 
-def deny(user: Any, action: str, obj: CommunityScoped) -> NoReturn:
-    """Refuse ``action`` on ``obj``: audit the refusal, then 403 for members of its
-    community and 404 for everyone else (as :func:`get_object_or_deny` does).
-    """
+def _audit_refusal(user: Any, action: str, obj: Any) -> None:
     from beacon.core.audit import record_event
 
     actor = user if getattr(user, "is_authenticated", False) else None
     record_event(actor=actor, action=action, obj=obj, outcome="denied")
+
+
+def refuse(user: Any, action: str, obj: Any, message: str = "") -> NoReturn:
+    """Refuse ``action`` on ``obj`` with 403 and ``message``, after auditing the refusal.
+
+    For refusals where the caller may know the object exists (a member without the
+    right); :func:`deny` chooses between 403 and 404.
+    """
+    _audit_refusal(user, action, obj)
+    raise PermissionDenied(message)
+
+
+def deny(user: Any, action: str, obj: CommunityScoped) -> NoReturn:
+    """Refuse ``action`` on ``obj``: audit the refusal, then 403 for members of its
+    community and 404 for everyone else (as :func:`get_object_or_deny` does).
+    """
     if is_member_for(user, obj):
-        raise PermissionDenied
+        refuse(user, action, obj)
+    _audit_refusal(user, action, obj)
     raise Http404
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, NoReturn
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from shapely.geometry import Point
 
-from beacon.core.access import can, is_member
+from beacon.core.access import can, is_member, refuse
 from beacon.core.audit import record_event
 from beacon.core.models import Area, AreaKind, Community, User
 from beacon.core.services import area_at, community_boundary
@@ -65,13 +65,6 @@ class AlreadySupported(ForumError):
 
 class SignInRequired(PermissionDenied):
     """Anonymous visitors must sign in first."""
-
-
-def refuse(actor: Any, action: str, obj: Any, message: str = "") -> NoReturn:
-    """Audit a refused action, then raise ``PermissionDenied`` with ``message``."""
-    user = actor if getattr(actor, "is_authenticated", False) else None
-    record_event(actor=user, action=action, obj=obj, outcome="denied")
-    raise PermissionDenied(message)
 
 
 def _errors() -> dict[str, list[str]]:

@@ -6,11 +6,9 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Status
-from ninja.errors import HttpError
 from ninja.security import django_auth
 
-from beacon.core.access import MEMBERS, get_object_or_deny, require_role
-from beacon.core.audit import record_event
+from beacon.core.access import MEMBERS, get_object_or_deny, refuse, require_role
 from beacon.core.idempotency import IdempotencyError, run_once
 from beacon.core.models import Community, User
 from beacon.notify import broadcasts, feeds, services
@@ -139,8 +137,7 @@ def preview(request: HttpRequest, slug: str, payload: BroadcastIn) -> Any:
     """How many distinct people a broadcast to the area would reach."""
     community, user = _member(request, slug)
     if broadcasts.broadcast_area(user, community) is None:
-        record_event(actor=user, action="broadcast", obj=community, outcome="denied")
-        raise HttpError(403, "Only officers and watch coordinators can broadcast.")
+        refuse(user, "broadcast", community, "Only officers and watch coordinators can broadcast.")
     try:
         return {"recipients": broadcasts.preview_broadcast(community, user, payload.geometry)}
     except services.AlertError as exc:
@@ -156,8 +153,7 @@ def broadcast(request: HttpRequest, slug: str, payload: BroadcastIn) -> Any:
     """Send a broadcast to everyone following broadcasts in the drawn area."""
     community, user = _member(request, slug)
     if broadcasts.broadcast_area(user, community) is None:
-        record_event(actor=user, action="broadcast", obj=community, outcome="denied")
-        raise HttpError(403, "Only officers and watch coordinators can broadcast.")
+        refuse(user, "broadcast", community, "Only officers and watch coordinators can broadcast.")
     try:
         event = broadcasts.send_broadcast(
             community, user, payload.geometry, payload.title, payload.body
