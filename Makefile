@@ -11,7 +11,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 FUZZ_EXAMPLES ?= 60
 
-.PHONY: install install-dev lock assets run worker test lint typecheck security migrations-check pytest bench load crash fuzz audit-deps clean
+.PHONY: install install-dev lock assets run worker test lint typecheck security migrations-check pytest bench load crash fuzz audit-deps backup drill clean
 
 # requirements.lock pins what Beacon runs on; requirements-dev.lock pins that plus the
 # test and analysis tools. Both are regenerated from pyproject.toml by `make lock`.
@@ -113,6 +113,24 @@ load: install-dev
 
 crash: install-dev
 	$(BIN)/python bench/crash.py $(CRASH_ARGS)
+
+# A consistent backup of the database and uploaded media, with a checksummed manifest:
+# var/backups/beacon-<UTC time>/ (BACKUP=folder to choose). `beacon restore FOLDER`
+# puts one back (see the README).
+BACKUP ?=
+backup: install
+	$(BIN)/beacon backup $(if $(BACKUP),--out $(BACKUP))
+
+# The restore drill on the real database: back it up, restore into a fresh database
+# (DRILL_DATABASE_URL, an empty one of the same kind; by default a new SQLite file) and
+# media folder, and compare every table's row count and checksum with the backup's.
+DRILL := var/drill
+DRILL_DATABASE_URL ?= sqlite:///$(CURDIR)/$(DRILL)/restored.sqlite3
+drill: install
+	rm -rf $(DRILL) && mkdir -p $(DRILL)
+	$(BIN)/beacon backup --out $(DRILL)/backup
+	BEACON_MEDIA_ROOT=$(CURDIR)/$(DRILL)/media $(BIN)/beacon restore $(DRILL)/backup \
+	  --database-url $(DRILL_DATABASE_URL)
 
 clean:
 	rm -rf $(VENV) node_modules beacon/static/vendor var/static
