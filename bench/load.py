@@ -300,6 +300,12 @@ def main() -> int:
     parser.add_argument("--overload-factor", type=float, default=4.0)
     parser.add_argument("--warmup", type=int, default=10, help="seconds left out per phase")
     parser.add_argument("--fresh", action="store_true", help="rebuild the database")
+    parser.add_argument(
+        "--redis-url",
+        default="",
+        help="BEACON_REDIS_URL for the server (rate limits and cached answers in Redis, "
+        "e.g. redis://127.0.0.1:6379/9); default: the database cache table",
+    )
     args = parser.parse_args()
     for name in ("duration", "capacity_duration", "overload_duration"):
         if getattr(args, name) <= args.warmup:
@@ -324,6 +330,7 @@ def main() -> int:
             BEACON_VAR_DIR=str(VAR),
             BEACON_LOG_LEVEL="WARNING",
             BEACON_MAX_INFLIGHT=str(args.max_inflight),
+            **({"BEACON_REDIS_URL": args.redis_url} if args.redis_url else {}),
             BEACON_DATA_DIR=os.environ.get("BEACON_DATA_DIR", str(ROOT.parent / "shared" / "data")),
         )
         print("Migrating and building the demo community (first run only: a few minutes)")
@@ -337,12 +344,14 @@ def main() -> int:
         print(
             f"gunicorn: {args.workers} workers x {args.threads} threads, at most "
             f"{args.max_inflight} requests in progress per worker; "
+            f"cache in {'Redis' if args.redis_url else 'the database'}; "
             f"{conditions['cores']} cores, load average {conditions['load_average']}"
         )
         stamp = f"{dt.datetime.now():%Y%m%d-%H%M%S}"
         report: dict[str, Any] = {
             "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "machine": conditions,
+            "cache": "redis" if args.redis_url else "database",
             "settings": vars(args),
             "phases": {},
         }
