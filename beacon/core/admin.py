@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
 
+from beacon.core import geo
 from beacon.core.audit import record_event
 from beacon.core.geo import GeometryError
 from beacon.core.models import (
@@ -65,8 +66,35 @@ class OrganizationAdmin(AuditedModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
 
 
+class CommunityAdminForm(forms.ModelForm):
+    class Meta:
+        model = Community
+        fields = (
+            "organization",
+            "name",
+            "slug",
+            "timezone",
+            "centre_lat",
+            "centre_lon",
+            "default_zoom",
+            "boundary",
+            "population",
+        )
+
+    def clean_boundary(self) -> Any:
+        """An empty boundary, or a valid GeoJSON Polygon or MultiPolygon."""
+        boundary = self.cleaned_data.get("boundary")
+        if boundary:
+            try:
+                geo.parse_area_geometry(boundary)
+            except GeometryError as exc:
+                raise forms.ValidationError(str(exc)) from None
+        return boundary
+
+
 @admin.register(Community)
 class CommunityAdmin(AuditedModelAdmin):
+    form = CommunityAdminForm
     list_display = ("name", "slug", "organization", "timezone")
     prepopulated_fields = {"slug": ("name",)}
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from beacon.core import geo
@@ -34,10 +35,15 @@ class AreaImportResult:
 
 
 def community_boundary(community: Community) -> BaseGeometry | None:
-    """The community's boundary as a shapely geometry, or None when not set."""
+    """The community's boundary as a shapely geometry, or None when not set.
+
+    A boundary is validated when it is written (the admin form, the demo), so reading
+    it skips the ring-by-ring checks: they were most of a report submission's geometry
+    work, and every submission reads the boundary.
+    """
     if not community.boundary:
         return None
-    return geo.parse_area_geometry(community.boundary)
+    return shape(community.boundary)
 
 
 def validate_area_geometry(community: Community, geometry: Any) -> BaseGeometry:

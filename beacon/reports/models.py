@@ -390,3 +390,18 @@ class Open311Key(CommunityScoped):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class RateCounter(models.Model):
+    """One fixed window of a rate limit (:mod:`beacon.reports.ratelimit`).
+
+    Not community data: the key is a limit name, a pseudonymous source or tip-code
+    hash and the window number, never an address or a code.
+    """
+
+    counter_key = models.CharField(max_length=200, primary_key=True)
+    hits = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.counter_key}: {self.hits}"

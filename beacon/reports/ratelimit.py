@@ -3,8 +3,9 @@
 A source is the HMAC of the client address under a secret that rotates every UTC day.
 The secret is random, lives only in the shared cache and expires after two days, so
 yesterday's keys cannot be linked back to an address even by whoever holds the database.
-Counters are fixed windows in the cache (a database table by default), so the limits
-hold across web processes.
+Counters are fixed windows in the database (:class:`~beacon.reports.models.RateCounter`),
+counted with one atomic upsert per limit, so the limits hold across web processes and no
+two concurrent attempts can read the same count (a cache's get-then-set increment can).
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -74,23 +77,48 @@ def source_key(request: HttpRequest) -> str:
     ]
 
 
+# The table of beacon.reports.models.RateCounter (a test checks the name).
+_COUNT_HIT_SQL = (
+    "INSERT INTO reports_ratecounter (counter_key, hits, expires_at) VALUES (%s, 1, %s) "
+    "ON CONFLICT (counter_key) DO UPDATE SET hits = reports_ratecounter.hits + 1 "
+    "RETURNING hits"
+)
+
+
+def count_hit(counter_key: str, expires_at: datetime) -> int:
+    """Add one to a window's counter and return the new count, in one statement.
+
+    ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` is atomic on PostgreSQL and on
+    SQLite (3.35 and later), so concurrent attempts each get their own count.
+    """
+    with connection.cursor() as cursor:
+        expires = connection.ops.adapt_datetimefield_value(expires_at)
+        cursor.execute(_COUNT_HIT_SQL, [counter_key, expires])
+        row = cursor.fetchone()
+    return int(row[0])
+
+
 def hit(limits: Iterable[Limit], key: str) -> None:
     """Count one attempt for ``key`` under every limit; raise :class:`RateLimited` if over."""
     now = time.time()
     worst = 0
     for limit in limits:
         window = int(now // limit.seconds)
-        cache_key = f"beacon:ratelimit:{limit.name}:{key}:{window}"
-        cache.add(cache_key, 0, timeout=limit.seconds + 5)
-        try:
-            count = cache.incr(cache_key)
-        except ValueError:  # expired between add and incr
-            cache.set(cache_key, 1, timeout=limit.seconds + 5)
-            count = 1
+        window_end = datetime.fromtimestamp((window + 1) * limit.seconds, tz=UTC)
+        count = count_hit(f"{limit.name}:{key}:{window}", window_end)
         if count > limit.count:
             worst = max(worst, int((window + 1) * limit.seconds - now) + 1)
     if worst:
         raise RateLimited(worst)
+
+
+def purge_expired_counters(now: datetime | None = None) -> int:
+    """Delete the counters of windows that have ended; returns how many."""
+    from beacon.reports.models import RateCounter
+
+    cutoff = (now or timezone.now()) - timedelta(seconds=5)
+    deleted, _ = RateCounter.objects.filter(expires_at__lt=cutoff).delete()
+    return deleted
 
 
 def code_key(code: str) -> str:
