@@ -290,6 +290,12 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--max-inflight", type=int, default=4, help="per process")
+    parser.add_argument(
+        "--inflight-wait-ms",
+        type=int,
+        default=0,
+        help="BEACON_INFLIGHT_WAIT_MS: how long a request past the cap waits for a slot",
+    )
     parser.add_argument("--submit-rate", type=int, default=100, help="target phase")
     parser.add_argument("--map-rate", type=int, default=200, help="target phase")
     parser.add_argument("--stats-rate", type=int, default=10, help="target phase")
@@ -330,6 +336,7 @@ def main() -> int:
             BEACON_VAR_DIR=str(VAR),
             BEACON_LOG_LEVEL="WARNING",
             BEACON_MAX_INFLIGHT=str(args.max_inflight),
+            BEACON_INFLIGHT_WAIT_MS=str(args.inflight_wait_ms),
             **({"BEACON_REDIS_URL": args.redis_url} if args.redis_url else {}),
             BEACON_DATA_DIR=os.environ.get("BEACON_DATA_DIR", str(ROOT.parent / "shared" / "data")),
         )
@@ -343,7 +350,8 @@ def main() -> int:
         conditions = machine()
         print(
             f"gunicorn: {args.workers} workers x {args.threads} threads, at most "
-            f"{args.max_inflight} requests in progress per worker; "
+            f"{args.max_inflight} requests in progress per worker "
+            f"(a request past it waits up to {args.inflight_wait_ms} ms); "
             f"cache in {'Redis' if args.redis_url else 'the database'}; "
             f"{conditions['cores']} cores, load average {conditions['load_average']}"
         )
