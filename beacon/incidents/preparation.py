@@ -148,10 +148,6 @@ def _bounds(community: Community) -> tuple[float, float, float, float] | None:
     return west - margin, south - margin, east + margin, north + margin
 
 
-def _minus_one(values: list[int | None]) -> IntArray:
-    return np.array([-1 if v is None else v for v in values], dtype=np.int64)
-
-
 class Batcher:
     """Turns batches of parsed rows into incident columns for the bulk writer."""
 
@@ -171,6 +167,8 @@ class Batcher:
         self.vocabulary = options.fmt if options.fmt in taxonomy.VOCABULARIES else "any"
         self._found: dict[tuple[str, bool], taxonomy.Classification | str] = {}
         self._detail: dict[str, bool] = {}
+        # Rows not flagged domestic, by category alone (most files flag none).
+        self._plain: dict[str, taxonomy.Classification | str] = {}
         self._suffixes: dict[tuple[str, bool, int, int], bytes] = {}
 
     def _classify(self, category: str, domestic: bool) -> taxonomy.Classification | str:
@@ -191,6 +189,23 @@ class Batcher:
                 self._found[key] = found
         return found
 
+    def _classify_all(self, batch: RowBatch) -> list[taxonomy.Classification | str]:
+        """:meth:`_classify` for a batch: each distinct category once, then look-ups."""
+        if batch.domestic.any():
+            classify = self._classify
+            return [
+                classify(category, domestic)
+                for category, domestic in zip(batch.category, batch.domestic.tolist(), strict=True)
+            ]
+        plain = self._plain
+        missing = set(batch.category).difference(plain)
+        if missing:
+            if len(plain) + len(missing) > 100_000:
+                plain.clear()
+            for category in missing:
+                plain[category] = self._classify(category, False)
+        return list(map(plain.__getitem__, batch.category))
+
     def _sensitive_detail(self, detail: str) -> bool:
         found = self._detail.get(detail)
         if found is None:
@@ -207,11 +222,7 @@ class Batcher:
         if not n:
             return None
         keep = np.ones(n, dtype=bool)
-        classify = self._classify
-        found = [
-            classify(category, domestic)
-            for category, domestic in zip(batch.category, batch.domestic.tolist(), strict=True)
-        ]
+        found = self._classify_all(batch)
         for i, item in enumerate(found):
             if isinstance(item, str):
                 keep[i] = False
@@ -273,21 +284,17 @@ class Batcher:
             beats[where] = self.locator.locate_many(AreaKind.BEAT, cells9, lat, lon)
             located[where] = self.locator.locate_many(AreaKind.NEIGHBOURHOOD, cells9, lat, lon)
         # The source's own neighbourhood name wins when it names one of ours.
-        names = self.locator.names
-        by_name = _minus_one(
-            [names.get(name.casefold()) if name else None for name in batch.neighbourhood]
-        )
+        by_name = self._by_name(batch.neighbourhood)
         nbhds = np.where(by_name > 0, by_name, located)
         # The raw row plus what Beacon derived from it: a change in either is an update.
-        suffix = self._suffix
         blake = hashlib.blake2b
+        suffixes = map(
+            self._suffix,
+            zip(offences, sensitive.tolist(), nbhds.tolist(), beats.tolist(), strict=True),
+        )
         hashes = [
-            blake(digest + suffix(key), digest_size=16).hexdigest()
-            for digest, key in zip(
-                batch.digests,
-                zip(offences, sensitive.tolist(), nbhds.tolist(), beats.tolist(), strict=True),
-                strict=True,
-            )
+            blake(digest + suffix, digest_size=16).hexdigest()
+            for digest, suffix in zip(batch.digests, suffixes, strict=True)
         ]
         local = batch.local
         days = local.astype("datetime64[D]")
@@ -327,6 +334,15 @@ class Batcher:
             "updated_at": Constant(now),
         }
         return Prepared(columns["external_id"], hashes, columns)
+
+    def _by_name(self, neighbourhoods: list[str]) -> IntArray:
+        """Area ids of the neighbourhoods the source names (-1: none of ours), each
+        distinct name looked up once."""
+        names = self.locator.names
+        ids = {
+            name: (names.get(name.casefold(), -1) if name else -1) for name in set(neighbourhoods)
+        }
+        return np.fromiter(map(ids.__getitem__, neighbourhoods), np.int64, len(neighbourhoods))
 
     def _suffix(self, key: tuple[str, bool, int, int]) -> bytes:
         found = self._suffixes.get(key)

@@ -173,7 +173,7 @@ def _vancouver(reader: IncidentReader, c: Columns) -> Profile:
         x[suppressed] = np.nan
         y[suppressed] = np.nan
         block = (
-            [v.strip() for v in compress(columns[t_block], keep_list)]
+            list(map(str.strip, compress(columns[t_block], keep_list)))
             if t_block is not None
             else [""] * count
         )
@@ -191,7 +191,7 @@ def _vancouver(reader: IncidentReader, c: Columns) -> Profile:
             reported_at=np.full(count, NAT, dtype="datetime64[us]"),
             local=local,
             time_known=known,
-            category=[v.strip() for v in compress(columns[t_type], keep_list)],
+            category=list(map(str.strip, compress(columns[t_type], keep_list))),
             lat=np.full(count, np.nan),
             lon=np.full(count, np.nan),
             x=x,
@@ -199,7 +199,7 @@ def _vancouver(reader: IncidentReader, c: Columns) -> Profile:
             location=status,
             block=block,
             neighbourhood=(
-                [v.strip() for v in compress(columns[t_hood], keep_list)]
+                list(map(str.strip, compress(columns[t_hood], keep_list)))
                 if t_hood is not None
                 else [""] * count
             ),
