@@ -11,6 +11,7 @@ from django.core.management import call_command
 from beacon.core.demo import DEMO_USERS, VANCOUVER_FILE, build_demo, demo_users_table
 from beacon.core.models import Area, Community, Membership
 from beacon.core.services import area_at
+from beacon.incidents.models import Incident
 
 pytestmark = pytest.mark.django_db
 
@@ -62,3 +63,17 @@ def test_demo_command_builds_vancouver_and_prints_users() -> None:
     text = out.getvalue()
     for email, _role, password, secret in demo_users_table():
         assert email in text and password in text and secret in text
+    # The documented command re-imports the demo's file without duplicating a row.
+    incidents = Incident.objects.filter(community=community).count()
+    assert incidents == 37_512
+    imported = StringIO()
+    call_command(
+        "import_incidents",
+        str(settings.BEACON_DATA_DIR / VANCOUVER_FILE),
+        community="demo",
+        fmt="vancouver",
+        no_publish=True,
+        verbosity=0,
+        stdout=imported,
+    )
+    assert Incident.objects.filter(community=community).count() == incidents
