@@ -85,6 +85,7 @@ audit-deps: install-dev
 	$(BIN)/pip-audit --strict --no-deps --disable-pip --progress-spinner off -r requirements-dev.lock
 
 migrations-check: install-dev
+	mkdir -p var
 	BEACON_ENV=test $(BIN)/beacon makemigrations --check --dry-run
 
 # pytest's exit code 5 ("no tests collected") is not a failure of the checks.
