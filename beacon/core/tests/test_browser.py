@@ -3,7 +3,6 @@ are drawn, and the Content-Security-Policy blocks nothing of ours."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
@@ -11,26 +10,11 @@ import pytest
 from beacon.core.testing import NORTH_BOX, make_community
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture
-def page(monkeypatch: pytest.MonkeyPatch) -> Any:
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls
-    # are still synchronous, so Django's async guard would refuse them.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-        )
-        yield browser.new_page()
-        browser.close()
+def page(browser: Any) -> Any:
+    return browser.new_page()
 
 
 def test_community_map_draws_areas(live_server: Any, page: Any) -> None:

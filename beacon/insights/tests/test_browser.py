@@ -3,7 +3,6 @@ Content-Security-Policy blocks nothing of ours."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 from urllib.parse import urlparse
 
@@ -18,26 +17,6 @@ from beacon.insights.tests.test_pages import computed
 from beacon.insights.zones import refresh_risk_zones
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture
-def browser(monkeypatch: pytest.MonkeyPatch) -> Any:
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls
-    # are still synchronous, so Django's async guard would refuse them.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-        )
-        yield chromium
-        chromium.close()
 
 
 def test_dashboard_maps_draw_their_layers(live_server: Any, browser: Any) -> None:
