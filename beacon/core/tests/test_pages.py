@@ -169,3 +169,15 @@ class NavigationTests(BeaconTestCase):
     def test_community_home_links_to_public_pages(self) -> None:
         page = self.client.get("/c/north/").content.decode()
         assert "/c/north/report" in page
+        # Residents find their officer and their watch group from the community's page.
+        assert 'href="/c/north/officers/"' in page
+        assert 'href="/c/north/watch/"' in page
+
+    def test_officers_and_supervisors_find_their_beat_pages(self) -> None:
+        self.login(self.officer)
+        officer_page = self.client.get("/staff/").content.decode()
+        assert "/staff/c/north/officers/me/" in officer_page
+        assert "/staff/c/north/officers/workload/" not in officer_page
+        self.login(self.supervisor)
+        supervisor_page = self.client.get("/staff/").content.decode()
+        assert "/staff/c/north/officers/workload/" in supervisor_page
