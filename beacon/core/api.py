@@ -13,9 +13,9 @@ from pydantic import BaseModel, Field
 from beacon.core import geo
 from beacon.core.access import get_object_or_deny, require_role
 from beacon.core.models import Area, AreaKind, Community
+from beacon.core.roles import AREA_EDITORS
 from beacon.core.schemas import AreaCollection, AreaIn, AreaOut, CommunityOut, ErrorOut
 from beacon.core.services import area_at, save_area
-from beacon.core.views import AREA_EDITORS
 
 router = Router(tags=["communities"])
 

@@ -1,8 +1,10 @@
 """Links each app contributes to a community's public home and to the staff dashboard.
 
 An app lists its links in ``beacon/<app>/navigation.py`` as ``PUBLIC_LINKS`` and
-``STAFF_LINKS``; core collects them in ``INSTALLED_APPS`` order, so the home page and
-dashboard grow with the apps installed without core knowing about them.
+``STAFF_LINKS``, and names the dashboard section its staff links go under as
+``SECTION`` (a key of :data:`SECTIONS`); core collects them in ``INSTALLED_APPS`` order,
+so the home page and dashboard grow with the apps installed without core knowing about
+them.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from functools import cache
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from beacon.core.roles import AREA_EDITORS
 
 
 @dataclass(frozen=True)
@@ -26,10 +31,25 @@ class Link:
     roles: frozenset[str] | None = None
 
 
+# The staff dashboard's sections, in the order they are shown.
+SECTIONS: dict[str, str | Promise] = {
+    "reports": _("Reports and concerns"),
+    "beats": _("Officers and beats"),
+    "crime": _("Crime data and analysis"),
+    "problems": _("Problem solving"),
+    "programs": _("Programs, partners and youth"),
+    "evaluation": _("Evaluation"),
+}
+
+# Core's own staff page.
+SECTION = "beats"
+STAFF_LINKS = [Link("core:area_list", _("Areas and beats"), AREA_EDITORS)]
+
+
 @cache
-def _collected() -> tuple[tuple[Link, ...], tuple[Link, ...]]:
+def _collected() -> tuple[tuple[Link, ...], tuple[tuple[str, Link], ...]]:
     public: list[Link] = []
-    staff: list[Link] = []
+    staff: list[tuple[str, Link]] = []
     for app in settings.INSTALLED_APPS:
         if not app.startswith("beacon."):
             continue
@@ -40,7 +60,10 @@ def _collected() -> tuple[tuple[Link, ...], tuple[Link, ...]]:
                 raise
             continue
         public.extend(getattr(module, "PUBLIC_LINKS", ()))
-        staff.extend(getattr(module, "STAFF_LINKS", ()))
+        links = getattr(module, "STAFF_LINKS", ())
+        if links and getattr(module, "SECTION", None) not in SECTIONS:
+            raise ValueError(f"{module.__name__}.SECTION must be one of {sorted(SECTIONS)}")
+        staff.extend((module.SECTION, link) for link in links)
     return tuple(public), tuple(staff)
 
 
@@ -61,6 +84,21 @@ def public_links(slug: str) -> list[tuple[str, str]]:
     return _resolve(_collected()[0], slug, None)
 
 
+def staff_sections(
+    slug: str, roles: set[str], superuser: bool = False
+) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Dashboard links for someone holding ``roles`` in the community, as (section
+    label, [(url, label)]) in :data:`SECTIONS` order, empty sections left out."""
+    staff = _collected()[1]
+    allowed = None if superuser else roles
+    sections = []
+    for key, title in SECTIONS.items():
+        links = _resolve(tuple(link for section, link in staff if section == key), slug, allowed)
+        if links:
+            sections.append((str(title), links))
+    return sections
+
+
 def staff_links(slug: str, roles: set[str], superuser: bool = False) -> list[tuple[str, str]]:
-    """Dashboard links for someone holding ``roles`` in the community."""
-    return _resolve(_collected()[1], slug, None if superuser else roles)
+    """Dashboard links for someone holding ``roles`` in the community, in one list."""
+    return [link for _title, links in staff_sections(slug, roles, superuser) for link in links]

@@ -20,3 +20,5 @@ ALL_ROLES: frozenset[str] = frozenset(Role.values)
 # Roles that see official records and must sign in with a second factor.
 STAFF_ROLES: frozenset[str] = frozenset({Role.OFFICER, Role.ANALYST, Role.SUPERVISOR, Role.ADMIN})
 MANAGER_ROLES: frozenset[str] = frozenset({Role.SUPERVISOR, Role.ADMIN})
+# Roles that draw and edit a community's areas (beats, neighbourhoods, districts).
+AREA_EDITORS: frozenset[str] = frozenset({Role.ANALYST, *MANAGER_ROLES})

@@ -20,11 +20,9 @@ from beacon.core.access import get_object_or_deny, require_role
 from beacon.core.decorators import second_factor_satisfied, signed_in
 from beacon.core.forms import AreaForm, EmailAuthenticationForm, TokenForm
 from beacon.core.models import Area, Community, Membership
-from beacon.core.navigation import public_links, staff_links
-from beacon.core.roles import MANAGER_ROLES, STAFF_ROLES, Role
+from beacon.core.navigation import public_links, staff_sections
+from beacon.core.roles import AREA_EDITORS, STAFF_ROLES
 from beacon.core.services import delete_area, save_area
-
-AREA_EDITORS = frozenset({Role.ANALYST, *MANAGER_ROLES})
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -148,11 +146,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         )
         entry["roles"].append(membership.get_role_display())
         entry["staff"] = entry.get("staff", False) or membership.role in STAFF_ROLES
-        entry["edits_areas"] = entry.get("edits_areas", False) or membership.role in AREA_EDITORS
         entry.setdefault("role_codes", set()).add(membership.role)
     superuser = bool(getattr(request.user, "is_superuser", False))
     for entry in communities.values():
-        entry["staff_links"] = staff_links(
+        entry["staff_sections"] = staff_sections(
             entry["community"].slug, entry["role_codes"], superuser=superuser
         )
     return render(request, "core/dashboard.html", {"communities": communities.values()})

@@ -11,6 +11,7 @@ PUBLIC_LINKS = [
     Link("forums:tracker", _("Action tracker")),
     Link("forums:you_said_we_did", _("You said, we did")),
 ]
+SECTION = "reports"
 STAFF_LINKS = [
     Link("forums:staff_concerns", _("Answer concerns"), STAFF_ROLES),
     Link("forums:staff_meetings", _("Meetings and minutes"), STAFF_ROLES),

@@ -11,6 +11,7 @@ PUBLIC_LINKS = [
     Link("incidents:stats", _("Crime statistics")),
     Link("incidents:open_data", _("Open crime data")),
 ]
+SECTION = "crime"
 STAFF_LINKS = [
     Link("incidents:staff_list", _("Incidents"), STAFF_ROLES),
     Link("incidents:import_list", _("Import incidents"), IMPORTERS),

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from beacon.core.navigation import Link
 from beacon.core.roles import STAFF_ROLES, Role
 
+SECTION = "crime"
 STAFF_LINKS = [
     Link("insights:hotspots", _("Hot spots"), STAFF_ROLES),
     Link(

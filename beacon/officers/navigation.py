@@ -7,6 +7,7 @@ from beacon.core.roles import MANAGER_ROLES
 from beacon.officers.views import PROFILE_ROLES
 
 PUBLIC_LINKS = [Link("officers:officers", _("Find your officer"))]
+SECTION = "beats"
 STAFF_LINKS = [
     Link("officers:me", _("My community work"), PROFILE_ROLES),
     Link("officers:workload", _("Workload by beat"), MANAGER_ROLES),

@@ -10,4 +10,5 @@ PUBLIC_LINKS = [
     Link("reports:tip", _("Follow up a report")),
     Link("reports:public_map", _("Reports near you")),
 ]
+SECTION = "reports"
 STAFF_LINKS = [Link("reports:queue", _("Report queue"), STAFF_ROLES)]

@@ -8,4 +8,5 @@ from django.utils.translation import gettext_lazy as _
 from beacon.core.navigation import Link
 from beacon.core.roles import STAFF_ROLES
 
+SECTION = "programs"
 STAFF_LINKS = [Link("youth:home", _("Youth mentorship"), STAFF_ROLES)]

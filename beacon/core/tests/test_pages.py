@@ -173,6 +173,24 @@ class NavigationTests(BeaconTestCase):
         assert 'href="/c/north/officers/"' in page
         assert 'href="/c/north/watch/"' in page
 
+    def test_dashboard_groups_links_in_sections(self) -> None:
+        self.login(self.analyst)
+        page = self.client.get("/staff/").content.decode()
+        headings = ["Reports and concerns", "Officers and beats", "Crime data and analysis"]
+        positions = [page.index(f"<h3>{heading}</h3>") for heading in headings]
+        assert positions == sorted(positions)
+        # Each link sits under its own section's heading.
+        crime = page.index("<h3>Crime data and analysis</h3>")
+        assert page.index("/staff/c/north/reports/") < crime < page.index("/c/north/insights/")
+        assert page.index("<h3>Officers and beats</h3>") < page.index("/staff/c/north/areas/")
+        self.login(self.resident)
+        assert "<h3>" not in self.client.get("/staff/").content.decode()
+
+    def test_every_staff_link_is_in_a_known_section(self) -> None:
+        from beacon.core.navigation import SECTIONS, _collected
+
+        assert {section for section, _link in _collected()[1]} <= set(SECTIONS)
+
     def test_officers_and_supervisors_find_their_beat_pages(self) -> None:
         self.login(self.officer)
         officer_page = self.client.get("/staff/").content.decode()
