@@ -65,6 +65,11 @@
     return box;
   }
 
+  // An H3 cell's resolution is the second hex digit of its 15-digit index.
+  function resolutionOf(feature) {
+    return parseInt(String(feature.properties.cell).charAt(1), 16);
+  }
+
   function setup(element, map) {
     var form = document.getElementById("crime-filters");
     var status = document.getElementById("crime-map-status");
@@ -77,6 +82,8 @@
     function render(data) {
       if (layer) { map.removeLayer(layer); }
       if (data.layer === "hexagons") {
+        // Coarser cells (sparse areas) first, so the finer cells are drawn over them.
+        data.features.sort(function (a, b) { return resolutionOf(a) - resolutionOf(b); });
         layer = L.geoJSON(data, {
           style: function (f) {
             return { color: "#444", weight: 1, fillColor: colourFor(f.properties.count), fillOpacity: 0.65 };
