@@ -4,7 +4,9 @@
 
   function makeMap(element) {
     var centre = (element.dataset.centre || "0,0").split(",").map(Number);
-    var map = L.map(element, { scrollWheelZoom: false }).setView(centre, Number(element.dataset.zoom || 12));
+    // maxZoom is set here, not only on the tile layer: without tiles (none configured)
+    // Leaflet has no maximum zoom and marker clustering refuses to start.
+    var map = L.map(element, { scrollWheelZoom: false, maxZoom: 19 }).setView(centre, Number(element.dataset.zoom || 12));
     var tileUrl = document.body.dataset.tileUrl;
     if (tileUrl) {
       L.tileLayer(tileUrl, { maxZoom: 19, attribution: document.body.dataset.tileAttribution || "" }).addTo(map);
