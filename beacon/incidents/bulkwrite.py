@@ -168,9 +168,14 @@ class ExistingRows:
                 keys.append(_hashes(ids))
                 contents.append(_hashes(hashes))
         if not keys:
-            empty = np.zeros(0, dtype=np.int64)
-            return cls(empty, empty)
+            return cls.empty()
         return cls(np.concatenate(keys), np.concatenate(contents))
+
+    @classmethod
+    def empty(cls) -> ExistingRows:
+        """A source with nothing stored yet: every row is new."""
+        nothing = np.zeros(0, dtype=np.int64)
+        return cls(nothing, nothing)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -253,15 +258,11 @@ class _Writer:
         if planned.changed is not None:
             self.upsert(planned.changed)
 
-    def write(self, rows: Prepared, new: BoolArray, changed: BoolArray) -> None:
-        """Write the new and the changed rows of a batch (the rest are unchanged)."""
-        self.apply(self.plan(rows, new, changed))
-
     def encode(self, rows: Prepared) -> Any:
         """New rows in the form :meth:`insert` sends them (pure: no database access)."""
         raise NotImplementedError
 
-    def insert(self, rows: Prepared, encoded: Any = None) -> None:
+    def insert(self, rows: Prepared, encoded: Any) -> None:
         """Write rows believed new by the fastest path (``encoded``: from :meth:`encode`)."""
         raise NotImplementedError
 
@@ -337,8 +338,8 @@ class SQLiteWriter(_Writer):
             self._statements[signature] = sql
         return sql
 
-    def insert(self, rows: Prepared, encoded: Any = None) -> None:
-        expressions, params = encoded if encoded is not None else self.encode(rows)
+    def insert(self, rows: Prepared, encoded: Any) -> None:
+        expressions, params = encoded
         sql = self._statement(expressions, upsert=False)
         try:
             with transaction.atomic(), connection.cursor() as cursor:
@@ -478,14 +479,14 @@ class PostgresWriter(_Writer):
     def encode(self, rows: Prepared) -> bytes:
         return _copy_text(rows)
 
-    def insert(self, rows: Prepared, encoded: Any = None) -> None:
+    def insert(self, rows: Prepared, encoded: Any) -> None:
         if self._copy is None:
             self._set_foreign_keys("IMMEDIATE")
             self._savepoint = transaction.savepoint()
             cursor = connection.cursor().cursor
             self._copy_context = cursor.copy(f"COPY {self.table} ({self.columns_sql}) FROM STDIN")
             self._copy = self._copy_context.__enter__()
-        self._copy.write(encoded if encoded is not None else _copy_text(rows))
+        self._copy.write(encoded)
         # Kept until the stream is confirmed, in case a key turns out to exist.
         self._sent.append(rows)
 
@@ -529,7 +530,7 @@ class PostgresWriter(_Writer):
             with connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass "
-                    "AND contype = 'f' AND condeferrable ORDER BY conname",
+                    "AND contype = 'f' AND condeferrable AND condeferred ORDER BY conname",
                     [Incident._meta.db_table],
                 )
                 self._foreign_keys = ", ".join(self.quote(name) for (name,) in cursor.fetchall())

@@ -296,9 +296,11 @@ def import_incidents(
     batcher = Batcher(community, options, record, policy.sensitive_groups)
     # The keys and content hashes already stored for this source, in one query; a
     # source imported for the first time needs no look-ups at all.
-    existing: ExistingRows | None = None
-    if Incident.objects.filter(community=community, source=options.source).exists():
-        existing = ExistingRows.load(community.pk, options.source)
+    existing = (
+        ExistingRows.load(community.pk, options.source)
+        if Incident.objects.filter(community=community, source=options.source).exists()
+        else ExistingRows.empty()
+    )
     writer = writer_for(community.pk, options.source)
     if connection.vendor == "sqlite":
         # A bigger page cache for this connection keeps the indexes' B-trees in memory
@@ -317,11 +319,7 @@ def import_incidents(
         if prepared is not None:
             staged.rows = len(prepared)
             staged.mapped = int(np.count_nonzero(prepared.columns["cell"] >= 0))
-            if existing is None:
-                new = np.ones(len(prepared), dtype=bool)
-                changed = np.zeros(len(prepared), dtype=bool)
-            else:
-                new, changed = existing.classify(prepared)
+            new, changed = existing.classify(prepared)
             staged.planned = writer.plan(prepared, new, changed)
         return staged
 

@@ -167,8 +167,6 @@ class Batcher:
         self.vocabulary = options.fmt if options.fmt in taxonomy.VOCABULARIES else "any"
         self._found: dict[tuple[str, bool], taxonomy.Classification | str] = {}
         self._detail: dict[str, bool] = {}
-        # Rows not flagged domestic, by category alone (most files flag none).
-        self._plain: dict[str, taxonomy.Classification | str] = {}
         self._suffixes: dict[tuple[str, bool, int, int], bytes] = {}
 
     def _classify(self, category: str, domestic: bool) -> taxonomy.Classification | str:
@@ -197,14 +195,9 @@ class Batcher:
                 classify(category, domestic)
                 for category, domestic in zip(batch.category, batch.domestic.tolist(), strict=True)
             ]
-        plain = self._plain
-        missing = set(batch.category).difference(plain)
-        if missing:
-            if len(plain) + len(missing) > 100_000:
-                plain.clear()
-            for category in missing:
-                plain[category] = self._classify(category, False)
-        return list(map(plain.__getitem__, batch.category))
+        # No row flagged domestic (most files flag none): each distinct category once.
+        found = {category: self._classify(category, False) for category in set(batch.category)}
+        return list(map(found.__getitem__, batch.category))
 
     def _sensitive_detail(self, detail: str) -> bool:
         found = self._detail.get(detail)

@@ -147,7 +147,7 @@ class BulkImportTests(BeaconTestCase):
                 prepared = batcher.prepare(batch, rejections, timezone.now())
                 assert prepared is not None
                 everything = np.ones(len(prepared), dtype=bool)
-                writer.write(prepared, everything, ~everything)
+                writer.apply(writer.plan(prepared, everything, ~everything))
             writer.flush()
         keys = list(
             Incident.objects.filter(community=self.community).values_list("external_id", flat=True)
