@@ -12,8 +12,10 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from functools import cache
+from types import ModuleType
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -46,6 +48,17 @@ SECTION = "beats"
 STAFF_LINKS = [Link("core:area_list", _("Areas and beats"), AREA_EDITORS)]
 
 
+def section_links(module: ModuleType) -> list[tuple[str, Link]]:
+    """A navigation module's staff links, each with the dashboard section it names."""
+    links = getattr(module, "STAFF_LINKS", ())
+    section = getattr(module, "SECTION", None)
+    if links and section not in SECTIONS:
+        raise ImproperlyConfigured(
+            f"{module.__name__}.SECTION is {section!r}; it must be one of {', '.join(SECTIONS)}"
+        )
+    return [(str(section), link) for link in links]
+
+
 @cache
 def _collected() -> tuple[tuple[Link, ...], tuple[tuple[str, Link], ...]]:
     public: list[Link] = []
@@ -60,10 +73,7 @@ def _collected() -> tuple[tuple[Link, ...], tuple[tuple[str, Link], ...]]:
                 raise
             continue
         public.extend(getattr(module, "PUBLIC_LINKS", ()))
-        links = getattr(module, "STAFF_LINKS", ())
-        if links and getattr(module, "SECTION", None) not in SECTIONS:
-            raise ValueError(f"{module.__name__}.SECTION must be one of {sorted(SECTIONS)}")
-        staff.extend((module.SECTION, link) for link in links)
+        staff.extend(section_links(module))
     return tuple(public), tuple(staff)
 
 

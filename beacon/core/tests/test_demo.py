@@ -66,7 +66,6 @@ def test_demo_command_builds_vancouver_and_prints_users() -> None:
     # The documented command re-imports the demo's file without duplicating a row.
     incidents = Incident.objects.filter(community=community).count()
     assert incidents == 37_512
-    imported = StringIO()
     call_command(
         "import_incidents",
         str(settings.BEACON_DATA_DIR / VANCOUVER_FILE),
@@ -74,6 +73,6 @@ def test_demo_command_builds_vancouver_and_prints_users() -> None:
         fmt="vancouver",
         no_publish=True,
         verbosity=0,
-        stdout=imported,
+        stdout=StringIO(),
     )
     assert Incident.objects.filter(community=community).count() == incidents
